@@ -161,9 +161,10 @@ private:
   std::vector<int> section_stack_;
   int previous_ = -1;
   std::map<std::string, Label> labels_;
-  std::set<std::string> globals_, weaks_;
+  std::set<std::string> globals_, weaks_, locals_;
   std::map<std::string, uint8_t> types_;
   std::map<std::string, Expr> sizes_;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> commons_;  // name -> (size, align)
   std::vector<PendingReloc> relocs_;
   std::map<std::string, Label> section_labels_;  // section names used as symbols
   bool quiet_ = false;
@@ -650,7 +651,10 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
   } else if (name == ".weak") {
     symbol_list([&](const std::string& s) { weaks_.insert(s); });
   } else if (name == ".local") {
-    symbol_list([&](const std::string& s) { globals_.erase(s); });
+    symbol_list([&](const std::string& s) {
+      globals_.erase(s);
+      locals_.insert(s);
+    });
   } else if (name == ".type") {
     auto s = parse_symbol_name(t, i);
     if (!s || !expect_comma()) {
@@ -789,6 +793,40 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
     s.bytes.assign(count, static_cast<uint8_t>(fill));
     s.size = count;
     add_stmt(std::move(s));
+  } else if (name == ".comm" || name == ".lcomm") {
+    // Tentative definitions: .comm becomes an SHN_COMMON symbol (value = alignment) as in
+    // llvm-mc; .lcomm reserves local space in .bss.
+    auto s = parse_symbol_name(t, i);
+    uint64_t size = 0, align = 1;
+    if (!s) {
+      error(d, name + " needs a symbol");
+      return;
+    }
+    if (!expect_comma() || !number_arg(size)) return;
+    if (!at_end()) {
+      if (!expect_comma() || !number_arg(align)) return;
+    }
+    // ".local x" + ".comm x" is a local common: llvm-mc allocates it in .bss like .lcomm.
+    if (name == ".comm" && !locals_.count(*s)) {
+      commons_[*s] = {size, align};
+    } else {
+      const int saved = current_;
+      switch_section(".bss", SHT_NOBITS, bpf::kShfAlloc | bpf::kShfWrite, 0);
+      Stmt a;
+      a.kind = StmtKind::Align;
+      a.ref = ref_of(d);
+      a.align = align ? align : 1;
+      add_stmt(std::move(a));
+      labels_.emplace(*s, Label{current_, states_[current_].stmts.size(), ref_of(d)});
+      Stmt z;
+      z.kind = StmtKind::Bytes;
+      z.ref = ref_of(d);
+      z.bytes.assign(size, 0);
+      z.size = size;
+      add_stmt(std::move(z));
+      current_ = saved;
+    }
+    expect_end();
   } else if (name == ".bpf_map") {
     // xdpml extension: .bpf_map NAME, TYPE, KEY_SIZE, VALUE_SIZE, MAX_ENTRIES[, FLAGS]
     bpf::MapDef m;
@@ -865,12 +903,15 @@ void Assembler::parse_statement(const std::vector<Token>& t) {
     i += 2;
   }
   if (i >= t.size() || t[i].kind == TokenKind::EndOfStatement) return;
+  // DWARF-only directives may carry 128-bit md5 numbers: skip them before the token check.
+  const bool is_directive = t[i].kind == TokenKind::Identifier && t[i].text[0] == '.' && !(i + 1 < t.size() && t[i + 1].is_punct("="));
+  if (is_directive && (t[i].text == ".file" || t[i].text == ".loc") && !(i + 1 < t.size() && t[i + 1].kind == TokenKind::String)) return;
   for (const auto& tok : t)
     if (tok.kind == TokenKind::Error) {
       error(tok, tok.text);
       return;
     }
-  if (t[i].kind == TokenKind::Identifier && t[i].text[0] == '.' && !(i + 1 < t.size() && t[i + 1].is_punct("="))) {
+  if (is_directive) {
     parse_directive(t, i);
     return;
   }
@@ -1144,6 +1185,20 @@ void Assembler::build_symbols() {
         else s.size = static_cast<uint64_t>(v->constant);
       }
     }
+    object_.symbols.push_back(s);
+  }
+  for (const auto& [name, common] : commons_) {
+    if (labels_.count(name)) {
+      error(SrcRef{}, "'" + name + "' is both .comm and defined");
+      continue;
+    }
+    bpf::Symbol s;
+    s.name = name;
+    s.section = bpf::kSectionCommon;
+    s.value = common.second;
+    s.size = common.first;
+    s.bind = STB_GLOBAL;
+    s.type = STT_OBJECT;
     object_.symbols.push_back(s);
   }
   for (const auto& name : globals_)

@@ -307,7 +307,9 @@ Result<std::string> disassemble(const ObjectFile& object, const DisasmOptions& o
   std::ostringstream out;
   if (!object.source_file.empty()) out << "\t.file\t" << quote(object.source_file) << '\n';
   for (const auto& sym : object.symbols)
-    if (sym.section == -1 && sym.bind != STB_LOCAL) out << "\t" << (sym.bind == STB_WEAK ? ".weak" : ".globl") << "\t" << sym.name << '\n';
+    if (sym.section == bpf::kSectionCommon) out << "\t.comm\t" << sym.name << ',' << sym.size << ',' << sym.value << '\n';
+  for (const auto& sym : object.symbols)
+    if (sym.section == bpf::kSectionUndefined && sym.bind != STB_LOCAL) out << "\t" << (sym.bind == STB_WEAK ? ".weak" : ".globl") << "\t" << sym.name << '\n';
   for (size_t si = 0; si < object.sections.size(); ++si) {
     const Section& sec = object.sections[si];
     if (options.only_section && sec.name != *options.only_section) continue;

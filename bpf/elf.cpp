@@ -90,8 +90,10 @@ Result<std::vector<uint8_t>> write_elf(const ObjectFile& object) {
       s.st_info = ELF64_ST_INFO(sym.bind, sym.type);
       s.st_value = sym.value;
       s.st_size = sym.size;
-      s.st_shndx = sym.section >= 0 ? static_cast<Elf64_Section>(elf_index[sym.section])
-                                    : (sym.section == -2 ? SHN_ABS : SHN_UNDEF);
+      s.st_shndx = sym.section >= 0                    ? static_cast<Elf64_Section>(elf_index[sym.section])
+                   : sym.section == kSectionAbsolute ? SHN_ABS
+                   : sym.section == kSectionCommon   ? SHN_COMMON
+                                                     : SHN_UNDEF;
       sym_index[i] = static_cast<int>(syms.size());
       syms.push_back(s);
     }
@@ -310,7 +312,8 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
       sym.value = s.st_value;
       sym.size = s.st_size;
       if (s.st_shndx == SHN_UNDEF) sym.section = -1;
-      else if (s.st_shndx == SHN_ABS) sym.section = -2;
+      else if (s.st_shndx == SHN_ABS) sym.section = kSectionAbsolute;
+      else if (s.st_shndx == SHN_COMMON) sym.section = kSectionCommon;
       else if (s.st_shndx >= shnum || our_index[s.st_shndx] < 0)
         return error("symbol '" + sym.name + "' points at section " + std::to_string(s.st_shndx) + ", which holds no data", ".symtab");
       else sym.section = our_index[s.st_shndx];

@@ -45,9 +45,11 @@ struct Section {
   uint64_t size() const { return type == 8 /*SHT_NOBITS*/ ? nobits_size : data.size(); }
 };
 
+constexpr int kSectionUndefined = -1, kSectionAbsolute = -2, kSectionCommon = -3;
+
 struct Symbol {
   std::string name;
-  int section = -1;  // index into ObjectFile::sections; -1 undefined; -2 absolute
+  int section = -1;  // index into ObjectFile::sections; -1 undefined; -2 absolute; -3 common
   uint64_t value = 0;
   uint64_t size = 0;
   uint8_t type = 0;  // STT_NOTYPE/OBJECT/FUNC/SECTION/FILE
