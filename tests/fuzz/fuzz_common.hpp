@@ -1,0 +1,91 @@
+// Shared helpers for the libFuzzer targets: object comparison and loud failure.
+#pragma once
+
+#include "bpf/object.hpp"
+#include "support/result.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace xdpml::fuzz {
+
+// Set XDPML_FUZZ_NO_ROUNDTRIP=1 to skip the asm -> disasm -> asm invariant (e.g. to keep
+// looking for memory errors while a known round-trip bug is open).
+inline bool roundtrip_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("XDPML_FUZZ_NO_ROUNDTRIP");
+    return !(v && *v && std::string_view(v) != "0");
+  }();
+  return enabled;
+}
+
+// Objects with more section bytes than this skip the disassembly round trip: `.zero 67108864`
+// in a code section is a legal 13-byte input whose listing has 8M lines, which only measures
+// speed. Everything else (assemble, write_elf) still runs on them.
+constexpr size_t kMaxRoundtripBytes = size_t{1} << 20;
+
+inline size_t total_section_bytes(const bpf::ObjectFile& o) {
+  size_t n = 0;
+  for (const auto& s : o.sections) n += s.data.size();
+  return n;
+}
+
+[[noreturn]] inline void die(const std::string& what, const std::string& details) {
+  std::fprintf(stderr, "\n==== xdpml fuzz invariant violated: %s\n%s\n==== end\n", what.c_str(), details.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+inline std::string diag_text(const Diagnostics& d) { return d.render(); }
+
+// "" if the two objects have the same section bytes, otherwise a description of the first
+// difference. Empty sections may appear on one side only (.text is always created).
+inline std::string compare_sections(const bpf::ObjectFile& a, const bpf::ObjectFile& b) {
+  auto describe_missing = [](const bpf::ObjectFile& from, const bpf::ObjectFile& in, const char* side) -> std::string {
+    for (const auto& s : from.sections) {
+      if (s.size() == 0) continue;
+      if (in.find_section(s.name) < 0) return "section '" + s.name + "' (" + std::to_string(s.size()) + " bytes) only in " + side;
+    }
+    return {};
+  };
+  if (auto m = describe_missing(a, b, "the first object"); !m.empty()) return m;
+  if (auto m = describe_missing(b, a, "the re-assembled object"); !m.empty()) return m;
+  for (const auto& sa : a.sections) {
+    const int ib = b.find_section(sa.name);
+    if (ib < 0) continue;
+    const auto& sb = b.sections[static_cast<size_t>(ib)];
+    if (sa.size() != sb.size())
+      return "section '" + sa.name + "': size " + std::to_string(sa.size()) + " vs " + std::to_string(sb.size());
+    if ((sa.type == 8) != (sb.type == 8))
+      return "section '" + sa.name + "': @nobits on one side only";
+    for (size_t k = 0; k < sa.data.size(); ++k)
+      if (sa.data[k] != sb.data[k]) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, ": first difference at byte %zu (0x%02x vs 0x%02x)", k, sa.data[k], sb.data[k]);
+        return "section '" + sa.name + "'" + buf;
+      }
+  }
+  return {};
+}
+
+// Relocations of code sections as "section offset type symbol" lines, the way
+// tests/corpus/roundtrip.sh compares them (section symbols are named after their section).
+inline std::string code_relocations(const bpf::ObjectFile& o) {
+  std::string out;
+  for (const auto& s : o.sections) {
+    if (!s.is_code()) continue;
+    for (const auto& r : s.relocations) {
+      std::string sym = "?";
+      if (r.symbol >= 0 && static_cast<size_t>(r.symbol) < o.symbols.size()) {
+        const auto& y = o.symbols[static_cast<size_t>(r.symbol)];
+        sym = (y.type == 3 /*STT_SECTION*/ && y.section >= 0) ? o.sections[static_cast<size_t>(y.section)].name : y.name;
+      }
+      out += s.name + " " + std::to_string(r.offset) + " " + bpf::reloc_type_name(r.type) + " " + sym + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace xdpml::fuzz
