@@ -16,6 +16,8 @@ using bpf::Form;
 using bpf::ObjectFile;
 using bpf::Section;
 
+constexpr uint32_t kShtLlvmAddrsig = 0x6fff4c03;
+
 std::string section_flags(uint64_t flags) {
   std::string f;
   if (flags & bpf::kShfAlloc) f += 'a';
@@ -313,6 +315,10 @@ Result<std::string> disassemble(const ObjectFile& object, const DisasmOptions& o
   for (size_t si = 0; si < object.sections.size(); ++si) {
     const Section& sec = object.sections[si];
     if (options.only_section && sec.name != *options.only_section) continue;
+    if (sec.type == kShtLlvmAddrsig) {
+      out << "\t# section " << sec.name << " (linker address-significance table) omitted\n";
+      continue;
+    }
     if (sec.name == ".text" && sec.flags == (bpf::kShfAlloc | bpf::kShfExec)) {
       out << "\t.text\n";
     } else {

@@ -239,6 +239,9 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
   if (eh.e_ident[EI_DATA] != ELFDATA2LSB) return error("big-endian BPF objects are not supported");
   if (eh.e_machine != EM_BPF) return error("ELF machine is " + std::to_string(eh.e_machine) + ", not BPF (247)");
   if (eh.e_type != ET_REL) return error("not a relocatable object (e_type " + std::to_string(eh.e_type) + ")");
+  if (eh.e_shoff == 0 || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > bytes.size() ||
+      static_cast<uint64_t>(eh.e_shnum) * eh.e_shentsize > bytes.size() - eh.e_shoff)
+    return error("the section header table lies outside the file (truncated object?)");
   size_t shstrndx = 0, shnum = 0;
   if (elf_getshdrstrndx(elf.get(), &shstrndx) != 0 || elf_getshdrnum(elf.get(), &shnum) != 0)
     return error("bad section header table: " + elf_error());
