@@ -23,7 +23,9 @@ struct SrcRef {
   int line = 0, column = 0, length = 1;
 };
 
-SrcRef ref_of(const Token& t) { return {t.line, t.column, t.length}; }
+SrcRef ref_of(const Token& t) {
+  return {t.line, t.column, t.length};
+}
 
 // sym_plus - sym_minus + constant; symbols are names, resolved after layout.
 struct Expr {
@@ -40,9 +42,9 @@ struct Stmt {
   SrcRef ref;
   // Insn
   Insn insn;
-  std::optional<std::string> target_label;  // jump / local call target
+  std::optional<std::string> target_label; // jump / local call target
   SrcRef target_ref;
-  std::optional<Expr> imm_expr;  // ld_imm64 of a symbol
+  std::optional<Expr> imm_expr; // ld_imm64 of a symbol
   // Data / Leb
   int width = 0;
   bool leb_signed = false;
@@ -65,7 +67,7 @@ struct SectionState {
 
 struct Label {
   int section;
-  size_t stmt;  // label sits before this statement (stmts.size() = section end)
+  size_t stmt; // label sits before this statement (stmts.size() = section end)
   SrcRef ref;
 };
 
@@ -73,7 +75,7 @@ struct PendingReloc {
   int section;
   uint64_t offset;
   uint32_t type;
-  std::string symbol;  // global/undefined symbol name, or "" for the section symbol below
+  std::string symbol; // global/undefined symbol name, or "" for the section symbol below
   int section_symbol_of = -1;
 };
 
@@ -103,7 +105,8 @@ struct Number {
   bool negative = false;
   SrcRef ref;
   bool fits(__int128 lo, __int128 hi) const {
-    const __int128 v = negative ? -static_cast<__int128>(magnitude) : static_cast<__int128>(magnitude);
+    const __int128 v =
+        negative ? -static_cast<__int128>(magnitude) : static_cast<__int128>(magnitude);
     return v >= lo && v <= hi;
   }
   int64_t as_i64() const {
@@ -118,7 +121,7 @@ struct RegOperand {
 };
 
 struct MatchState {
-  size_t pos = 0;  // tokens consumed
+  size_t pos = 0; // tokens consumed
   RegOperand dst, src;
   std::optional<Number> imm, imm2, off;
   std::optional<Number> target_rel;
@@ -142,7 +145,9 @@ std::optional<int> parse_register(const Token& t, char prefix_wanted_or_any) {
   return n;
 }
 
-bool is_register_like(const Token& t) { return parse_register(t, '*').has_value(); }
+bool is_register_like(const Token& t) {
+  return parse_register(t, '*').has_value();
+}
 
 class Assembler {
 public:
@@ -164,9 +169,9 @@ private:
   std::set<std::string> globals_, weaks_, locals_;
   std::map<std::string, uint8_t> types_;
   std::map<std::string, Expr> sizes_;
-  std::map<std::string, std::pair<uint64_t, uint64_t>> commons_;  // name -> (size, align)
+  std::map<std::string, std::pair<uint64_t, uint64_t>> commons_; // name -> (size, align)
   std::vector<PendingReloc> relocs_;
-  std::map<std::string, Label> section_labels_;  // section names used as symbols
+  std::map<std::string, Label> section_labels_; // section names used as symbols
   bool quiet_ = false;
 
   // A label, or a section name used as a symbol (".long .debug_abbrev").
@@ -177,7 +182,9 @@ private:
     auto [it, inserted] = section_labels_.emplace(name, Label{sec, 0, {}});
     return &it->second;
   }
-  bool is_local_label(const std::string& name) { return !globals_.count(name) && !weaks_.count(name) && find_label(name); }
+  bool is_local_label(const std::string& name) {
+    return !globals_.count(name) && !weaks_.count(name) && find_label(name);
+  }
 
   // ---- diagnostics
   void error(const SrcRef& r, std::string message, std::string hint = {}) {
@@ -185,7 +192,8 @@ private:
     Diagnostic d;
     d.message = std::move(message);
     d.location = {options_.file_name, r.line, r.column, r.length, {}};
-    if (r.line > 0 && r.line <= static_cast<int>(lexed_.lines.size())) d.source_line = lexed_.lines[r.line - 1];
+    if (r.line > 0 && r.line <= static_cast<int>(lexed_.lines.size()))
+      d.source_line = lexed_.lines[r.line - 1];
     d.hint = std::move(hint);
     diags_.add(std::move(d));
   }
@@ -227,7 +235,7 @@ private:
   std::optional<uint64_t> label_offset(const Label& l) const;
   struct Value {
     int64_t constant = 0;
-    std::string symbol;  // relocatable against this
+    std::string symbol; // relocatable against this
   };
   std::optional<Value> evaluate(const Expr& e, bool allow_symbol);
   void emit();
@@ -244,8 +252,10 @@ std::optional<Number> Assembler::parse_number(const std::vector<Token>& t, size_
     ++j;
   }
   if (j >= t.size() || t[j].kind != TokenKind::Number) return std::nullopt;
-  if (n.ref.line == 0) n.ref = ref_of(t[j]);
-  else n.ref.length = t[j].column + t[j].length - n.ref.column;
+  if (n.ref.line == 0)
+    n.ref = ref_of(t[j]);
+  else
+    n.ref.length = t[j].column + t[j].length - n.ref.column;
   n.magnitude = t[j].value;
   if (n.magnitude == 0) n.negative = false;
   i = j + 1;
@@ -266,9 +276,12 @@ std::optional<Expr> Assembler::parse_expr(const std::vector<Token>& t, size_t& i
   bool first = true;
   while (i < t.size()) {
     if (!first) {
-      if (t[i].is_punct("+")) negate = false;
-      else if (t[i].is_punct("-")) negate = true;
-      else break;
+      if (t[i].is_punct("+"))
+        negate = false;
+      else if (t[i].is_punct("-"))
+        negate = true;
+      else
+        break;
       ++i;
     } else if (t[i].is_punct("-") && i + 1 < t.size() && t[i + 1].kind == TokenKind::Identifier) {
       negate = true;
@@ -284,7 +297,9 @@ std::optional<Expr> Assembler::parse_expr(const std::vector<Token>& t, size_t& i
     } else if (t[i].kind == TokenKind::Identifier) {
       std::string& slot = negate ? e.minus : e.plus;
       if (!slot.empty()) {
-        error(t[i], "expression has more than one " + std::string(negate ? "subtracted" : "added") + " symbol",
+        error(t[i],
+              "expression has more than one " + std::string(negate ? "subtracted" : "added") +
+                  " symbol",
               "supported forms are: constant, sym + constant, sym - sym + constant");
         return std::nullopt;
       }
@@ -300,10 +315,13 @@ std::optional<Expr> Assembler::parse_expr(const std::vector<Token>& t, size_t& i
 
 // ---- instruction parsing -------------------------------------------------------------------
 
-bool Assembler::match(const CompiledTemplate& tpl, const std::vector<Token>& t, size_t start, MatchState& m) {
+bool Assembler::match(const CompiledTemplate& tpl, const std::vector<Token>& t, size_t start,
+                      MatchState& m) {
   size_t i = start;
   const OpcodeInfo& op = *tpl.op;
-  auto reg_prefix = [](RegKind k) { return k == RegKind::R64 ? 'r' : (k == RegKind::W32 ? 'w' : '*'); };
+  auto reg_prefix = [](RegKind k) {
+    return k == RegKind::R64 ? 'r' : (k == RegKind::W32 ? 'w' : '*');
+  };
   for (const Token& tt : tpl.tokens) {
     m.pos = std::max(m.pos, i);
     if (i >= t.size()) return false;
@@ -319,7 +337,7 @@ bool Assembler::match(const CompiledTemplate& tpl, const std::vector<Token>& t, 
       auto r = parse_register(cur, reg_prefix(kind));
       if (!r) return false;
       RegOperand& slot = p == "dst" ? m.dst : m.src;
-      if (slot.number >= 0 && slot.number != *r) return false;  // tied operand
+      if (slot.number >= 0 && slot.number != *r) return false; // tied operand
       if (slot.number < 0) slot = {*r, ref_of(cur)};
       ++i;
     } else if (p == "imm" || p == "imm2") {
@@ -330,15 +348,16 @@ bool Assembler::match(const CompiledTemplate& tpl, const std::vector<Token>& t, 
       if (!(cur.is_punct("+") || cur.is_punct("-"))) return false;
       const bool minus = cur.is_punct("-");
       ++i;
-      auto n = parse_number(t, i);  // "+ -8" is accepted too
+      auto n = parse_number(t, i); // "+ -8" is accepted too
       if (!n) return false;
       if (minus) n->negative = !n->negative && n->magnitude != 0;
       n->ref = ref_of(cur);
       n->ref.length = t[i - 1].column + t[i - 1].length - cur.column;
       m.off = n;
     } else if (p == "target") {
-      if (cur.is(TokenKind::Identifier, "pc") && i + 1 < t.size() && (t[i + 1].is_punct("+") || t[i + 1].is_punct("-"))) {
-        ++i;  // "pc+3": relative, as the verifier log prints calls
+      if (cur.is(TokenKind::Identifier, "pc") && i + 1 < t.size() &&
+          (t[i + 1].is_punct("+") || t[i + 1].is_punct("-"))) {
+        ++i; // "pc+3": relative, as the verifier log prints calls
         auto n = parse_number(t, i);
         if (!n) return false;
         m.target_rel = n;
@@ -376,7 +395,8 @@ bool Assembler::check_operands(const OpcodeInfo& op, const MatchState& m, Insn& 
   auto reg = [&](const RegOperand& r, uint8_t& field) {
     if (r.number < 0) return;
     if (r.number >= bpf::kNumRegs) {
-      error(r.ref, "register r" + std::to_string(r.number) + " does not exist", "eBPF has r0-r10 (w0-w10 for their low 32 bits)");
+      error(r.ref, "register r" + std::to_string(r.number) + " does not exist",
+            "eBPF has r0-r10 (w0-w10 for their low 32 bits)");
       ok = false;
       return;
     }
@@ -399,7 +419,8 @@ bool Assembler::check_operands(const OpcodeInfo& op, const MatchState& m, Insn& 
   if (m.imm) {
     __int128 lo = kI32Min, hi = kI32Max;
     std::string what = "32-bit signed immediate";
-    const bool narrow32 = op.insn_class() == bpf::kClassAlu || op.insn_class() == bpf::kClassJmp32 ||
+    const bool narrow32 = op.insn_class() == bpf::kClassAlu ||
+                          op.insn_class() == bpf::kClassJmp32 ||
                           (op.form == Form::StoreImm && op.access_bytes() < 8);
     if (narrow32) {
       hi = kU32Max;
@@ -408,9 +429,11 @@ bool Assembler::check_operands(const OpcodeInfo& op, const MatchState& m, Insn& 
     if (!m.imm->fits(lo, hi)) {
       std::string hint;
       if (op.form == Form::Alu && op.is_alu64() && (op.code & 0xf0) == 0xb0)
-        hint = "64-bit constants need the two-slot form: " + bpf::register_name(insn.dst, RegKind::R64) + " = " + m.imm->text() + " ll";
+        hint = "64-bit constants need the two-slot form: " +
+               bpf::register_name(insn.dst, RegKind::R64) + " = " + m.imm->text() + " ll";
       else if (op.is_alu64() || op.insn_class() == bpf::kClassJmp)
-        hint = "64-bit operations sign-extend a 32-bit immediate; load the constant with `rN = " + m.imm->text() + " ll` and use the register form";
+        hint = "64-bit operations sign-extend a 32-bit immediate; load the constant with `rN = " +
+               m.imm->text() + " ll` and use the register form";
       else
         hint = "llvm-mc 14 silently truncates this value";
       error(m.imm->ref, "immediate " + m.imm->text() + " does not fit in a " + what, hint);
@@ -441,12 +464,16 @@ bool Assembler::check_operands(const OpcodeInfo& op, const MatchState& m, Insn& 
   if (m.target_rel) {
     const bool call = op.form == Form::CallLocal;
     if (!m.target_rel->fits(call ? kI32Min : INT16_MIN, call ? kI32Max : INT16_MAX)) {
-      error(m.target_rel->ref, "jump offset " + m.target_rel->text() + " does not fit in " + (call ? "32" : "16") + " bits",
+      error(m.target_rel->ref,
+            "jump offset " + m.target_rel->text() + " does not fit in " + (call ? "32" : "16") +
+                " bits",
             "llvm-mc 14 silently truncates this; split the jump");
       return false;
     }
-    if (call) insn.imm = m.target_rel->as_i64();
-    else insn.off = static_cast<int16_t>(m.target_rel->as_i64());
+    if (call)
+      insn.imm = m.target_rel->as_i64();
+    else
+      insn.off = static_cast<int16_t>(m.target_rel->as_i64());
   }
   return true;
 }
@@ -462,7 +489,7 @@ void Assembler::parse_instruction(const std::vector<Token>& t, size_t start) {
       // Endian width and atomic operation live in imm: the table entry fixes them.
       if (tpl.op->imm_key != bpf::kNoKey) insn.imm = tpl.op->imm_key;
       if (!check_operands(*tpl.op, m, insn)) return;
-      if (tpl.op->parse_only) insn.op = bpf::find_opcode("MOV_rr_32");  // r1 = w2 is w1 = w2
+      if (tpl.op->parse_only) insn.op = bpf::find_opcode("MOV_rr_32"); // r1 = w2 is w1 = w2
       if (auto msg = bpf::validate(insn); !msg.empty()) {
         error(t[start], msg);
         return;
@@ -492,22 +519,28 @@ void Assembler::parse_instruction(const std::vector<Token>& t, size_t start) {
   const Token& bad = t[at];
   if (at == start) {
     error(bad, "unknown instruction '" + bad.text + "'",
-          "instructions are written in LLVM syntax, e.g. `r1 += 1`, `if r1 > r2 goto L`, `call 1`, `exit`");
+          "instructions are written in LLVM syntax, e.g. `r1 += 1`, `if r1 > r2 goto L`, `call 1`, "
+          "`exit`");
     return;
   }
   std::string hint = "expected a form like: ";
-  for (size_t k = 0; k < nearest.size(); ++k) hint += (k ? " | " : "") + std::string(nearest[k]->text);
+  for (size_t k = 0; k < nearest.size(); ++k)
+    hint += (k ? " | " : "") + std::string(nearest[k]->text);
   if (is_register_like(bad)) {
     auto n = parse_register(bad, '*');
     if (n && *n >= bpf::kNumRegs) {
-      error(bad, "register " + bad.text + " does not exist", "eBPF has r0-r10 (w0-w10 for their low 32 bits)");
+      error(bad, "register " + bad.text + " does not exist",
+            "eBPF has r0-r10 (w0-w10 for their low 32 bits)");
       return;
     }
-    error(bad, "invalid register '" + bad.text + "' here", "32-bit operations use w registers, 64-bit ones r registers; " + hint);
+    error(bad, "invalid register '" + bad.text + "' here",
+          "32-bit operations use w registers, 64-bit ones r registers; " + hint);
     return;
   }
-  if (bad.kind == TokenKind::EndOfStatement) error(bad, "incomplete instruction", hint);
-  else error(bad, "unexpected '" + bad.text + "' in instruction", hint);
+  if (bad.kind == TokenKind::EndOfStatement)
+    error(bad, "incomplete instruction", hint);
+  else
+    error(bad, "unexpected '" + bad.text + "' in instruction", hint);
 }
 
 // ---- directives ----------------------------------------------------------------------------
@@ -552,9 +585,12 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
   // Directives that only matter to DWARF line tables, unwinding or the linker's address
   // significance table: accepted and ignored (we do not generate .debug_line/.debug_frame).
   static const std::set<std::string> kIgnored = {
-      ".loc", ".addrsig", ".addrsig_sym", ".ident", ".cfi_sections", ".cfi_startproc", ".cfi_endproc",
-      ".cfi_def_cfa", ".cfi_def_cfa_offset", ".cfi_offset", ".cfi_restore", ".cfi_adjust_cfa_offset",
-      ".hidden", ".protected", ".internal", ".build_version", ".loc_mark_labels"};
+      ".loc",           ".addrsig",        ".addrsig_sym",
+      ".ident",         ".cfi_sections",   ".cfi_startproc",
+      ".cfi_endproc",   ".cfi_def_cfa",    ".cfi_def_cfa_offset",
+      ".cfi_offset",    ".cfi_restore",    ".cfi_adjust_cfa_offset",
+      ".hidden",        ".protected",      ".internal",
+      ".build_version", ".loc_mark_labels"};
   if (kIgnored.count(name) || name.rfind(".cfi_", 0) == 0) return;
 
   if (name == ".text") {
@@ -594,14 +630,31 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
       flags_given = true;
       for (char c : t[i].text) {
         switch (c) {
-        case 'a': flags |= bpf::kShfAlloc; break;
-        case 'w': flags |= bpf::kShfWrite; break;
-        case 'x': flags |= bpf::kShfExec; break;
-        case 'M': flags |= bpf::kShfMerge; break;
-        case 'S': flags |= bpf::kShfStrings; break;
-        case 'e': flags |= bpf::kShfExclude; break;
-        case 'G': case 'T': case 'o': case 'R': break;
-        default: error(t[i], std::string("unknown section flag '") + c + "'", "flags are a w x M S e");
+        case 'a':
+          flags |= bpf::kShfAlloc;
+          break;
+        case 'w':
+          flags |= bpf::kShfWrite;
+          break;
+        case 'x':
+          flags |= bpf::kShfExec;
+          break;
+        case 'M':
+          flags |= bpf::kShfMerge;
+          break;
+        case 'S':
+          flags |= bpf::kShfStrings;
+          break;
+        case 'e':
+          flags |= bpf::kShfExclude;
+          break;
+        case 'G':
+        case 'T':
+        case 'o':
+        case 'R':
+          break;
+        default:
+          error(t[i], std::string("unknown section flag '") + c + "'", "flags are a w x M S e");
         }
       }
       ++i;
@@ -613,12 +666,18 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
           return;
         }
         const std::string ty = t[i++].text;
-        if (ty == "progbits") type = SHT_PROGBITS;
-        else if (ty == "nobits") type = SHT_NOBITS;
-        else if (ty == "note") type = SHT_NOTE;
-        else if (ty == "init_array") type = SHT_INIT_ARRAY;
-        else if (ty == "fini_array") type = SHT_FINI_ARRAY;
-        else error(t[i - 1], "unknown section type '" + ty + "'", "use @progbits or @nobits");
+        if (ty == "progbits")
+          type = SHT_PROGBITS;
+        else if (ty == "nobits")
+          type = SHT_NOBITS;
+        else if (ty == "note")
+          type = SHT_NOTE;
+        else if (ty == "init_array")
+          type = SHT_INIT_ARRAY;
+        else if (ty == "fini_array")
+          type = SHT_FINI_ARRAY;
+        else
+          error(t[i - 1], "unknown section type '" + ty + "'", "use @progbits or @nobits");
         if (!at_end() && t[i].is_punct(",")) {
           ++i;
           if (!number_arg(entsize)) return;
@@ -627,9 +686,12 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
     }
     if (!flags_given) {
       // Default flags as LLVM's ELF parser infers them from well-known names.
-      if (sec == ".text" || sec.rfind(".text.", 0) == 0) flags = bpf::kShfAlloc | bpf::kShfExec;
-      else if (sec == ".data" || sec.rfind(".data.", 0) == 0 || sec == ".bss") flags = bpf::kShfAlloc | bpf::kShfWrite;
-      else if (sec.rfind(".rodata", 0) == 0) flags = bpf::kShfAlloc;
+      if (sec == ".text" || sec.rfind(".text.", 0) == 0)
+        flags = bpf::kShfAlloc | bpf::kShfExec;
+      else if (sec == ".data" || sec.rfind(".data.", 0) == 0 || sec == ".bss")
+        flags = bpf::kShfAlloc | bpf::kShfWrite;
+      else if (sec.rfind(".rodata", 0) == 0)
+        flags = bpf::kShfAlloc;
       if (sec == ".bss") type = SHT_NOBITS;
     }
     if (name == ".pushsection") section_stack_.push_back(current_);
@@ -667,10 +729,14 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
       return;
     }
     const std::string ty = t[i++].text;
-    if (ty == "function" || ty == "STT_FUNC") types_[*s] = STT_FUNC;
-    else if (ty == "object" || ty == "STT_OBJECT") types_[*s] = STT_OBJECT;
-    else if (ty == "notype" || ty == "STT_NOTYPE") types_[*s] = STT_NOTYPE;
-    else error(t[i - 1], "unknown symbol type '" + ty + "'", "use @function, @object or @notype");
+    if (ty == "function" || ty == "STT_FUNC")
+      types_[*s] = STT_FUNC;
+    else if (ty == "object" || ty == "STT_OBJECT")
+      types_[*s] = STT_OBJECT;
+    else if (ty == "notype" || ty == "STT_NOTYPE")
+      types_[*s] = STT_NOTYPE;
+    else
+      error(t[i - 1], "unknown symbol type '" + ty + "'", "use @function, @object or @notype");
     expect_end();
   } else if (name == ".size") {
     auto s = parse_symbol_name(t, i);
@@ -690,7 +756,8 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
       object_.source_file = t[i].text;
     }
     // `.file N "dir" "name"` entries describe DWARF line-table files: ignored.
-  } else if (name == ".p2align" || name == ".align" || name == ".balign" || name == ".p2alignw" || name == ".p2alignl") {
+  } else if (name == ".p2align" || name == ".align" || name == ".balign" || name == ".p2alignw" ||
+             name == ".p2alignl") {
     uint64_t v = 0;
     if (!number_arg(v)) return;
     uint64_t fill = 0;
@@ -726,9 +793,13 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
     add_stmt(std::move(s));
     auto& sec = object_.sections[current_];
     sec.align = std::max(sec.align, align);
-  } else if (name == ".byte" || name == ".short" || name == ".hword" || name == ".2byte" || name == ".value" ||
-             name == ".long" || name == ".int" || name == ".4byte" || name == ".quad" || name == ".8byte") {
-    const int width = (name == ".byte") ? 1 : (name == ".quad" || name == ".8byte") ? 8 : (name == ".long" || name == ".int" || name == ".4byte") ? 4 : 2;
+  } else if (name == ".byte" || name == ".short" || name == ".hword" || name == ".2byte" ||
+             name == ".value" || name == ".long" || name == ".int" || name == ".4byte" ||
+             name == ".quad" || name == ".8byte") {
+    const int width = (name == ".byte")                                         ? 1
+                      : (name == ".quad" || name == ".8byte")                   ? 8
+                      : (name == ".long" || name == ".int" || name == ".4byte") ? 4
+                                                                                : 2;
     while (!at_end()) {
       auto e = parse_expr(t, i);
       if (!e) {
@@ -832,7 +903,8 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
     bpf::MapDef m;
     auto s = parse_symbol_name(t, i);
     if (!s) {
-      error(d, ".bpf_map needs a map name", "usage: .bpf_map NAME, array|hash|..., KEY_SIZE, VALUE_SIZE, MAX_ENTRIES[, FLAGS]");
+      error(d, ".bpf_map needs a map name",
+            "usage: .bpf_map NAME, array|hash|..., KEY_SIZE, VALUE_SIZE, MAX_ENTRIES[, FLAGS]");
       return;
     }
     m.name = *s;
@@ -843,7 +915,8 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
     }
     auto type = bpf::map_type_from_name(t[i].text);
     if (!type) {
-      error(t[i], "unknown map type '" + t[i].text + "'", "known: hash, array, percpu_array, lru_hash, ringbuf, ...");
+      error(t[i], "unknown map type '" + t[i].text + "'",
+            "known: hash, array, percpu_array, lru_hash, ringbuf, ...");
       return;
     }
     m.type = *type;
@@ -877,14 +950,17 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
     expect_end();
   } else {
     error(d, "unknown directive '" + name + "'",
-          "supported: .text .section .globl .type .size .p2align .byte .short .long .quad .ascii .asciz .zero .uleb128 .bpf_map ...");
+          "supported: .text .section .globl .type .size .p2align .byte .short .long .quad .ascii "
+          ".asciz .zero .uleb128 .bpf_map ...");
   }
 }
 
 void Assembler::parse_statement(const std::vector<Token>& t) {
   size_t i = 0;
   // Labels: "name:" possibly followed by more on the same line.
-  while (i + 1 < t.size() && (t[i].kind == TokenKind::Identifier || t[i].kind == TokenKind::Number) && t[i + 1].is_punct(":")) {
+  while (i + 1 < t.size() &&
+         (t[i].kind == TokenKind::Identifier || t[i].kind == TokenKind::Number) &&
+         t[i + 1].is_punct(":")) {
     if (t[i].kind == TokenKind::Number) {
       error(t[i], "numeric local labels are not supported", "use a named label such as .Ltmp1");
       return;
@@ -895,17 +971,22 @@ void Assembler::parse_statement(const std::vector<Token>& t) {
       return;
     }
     cur();
-    auto [it, inserted] = labels_.emplace(name, Label{current_, states_[current_].stmts.size(), ref_of(t[i])});
+    auto [it, inserted] =
+        labels_.emplace(name, Label{current_, states_[current_].stmts.size(), ref_of(t[i])});
     if (!inserted) {
       const auto& prev = it->second;
-      error(t[i], "label '" + name + "' is defined twice", "first defined on line " + std::to_string(prev.ref.line));
+      error(t[i], "label '" + name + "' is defined twice",
+            "first defined on line " + std::to_string(prev.ref.line));
     }
     i += 2;
   }
   if (i >= t.size() || t[i].kind == TokenKind::EndOfStatement) return;
   // DWARF-only directives may carry 128-bit md5 numbers: skip them before the token check.
-  const bool is_directive = t[i].kind == TokenKind::Identifier && t[i].text[0] == '.' && !(i + 1 < t.size() && t[i + 1].is_punct("="));
-  if (is_directive && (t[i].text == ".file" || t[i].text == ".loc") && !(i + 1 < t.size() && t[i + 1].kind == TokenKind::String)) return;
+  const bool is_directive = t[i].kind == TokenKind::Identifier && t[i].text[0] == '.' &&
+                            !(i + 1 < t.size() && t[i + 1].is_punct("="));
+  if (is_directive && (t[i].text == ".file" || t[i].text == ".loc") &&
+      !(i + 1 < t.size() && t[i + 1].kind == TokenKind::String))
+    return;
   for (const auto& tok : t)
     if (tok.kind == TokenKind::Error) {
       error(tok, tok.text);
@@ -951,7 +1032,7 @@ void leb_encode(int64_t v, bool is_signed, size_t size, std::vector<uint8_t>& ou
     out.push_back(byte);
   }
 }
-}  // namespace
+} // namespace
 
 std::optional<uint64_t> Assembler::label_offset(const Label& l) const {
   const auto& st = states_[l.section];
@@ -971,10 +1052,12 @@ std::optional<Assembler::Value> Assembler::evaluate(const Expr& e, bool allow_sy
       return std::nullopt;
     }
     if (!plus || plus->section != minus->section) {
-      error(e.ref, "cannot subtract labels of different sections", "a difference must be between labels of one section");
+      error(e.ref, "cannot subtract labels of different sections",
+            "a difference must be between labels of one section");
       return std::nullopt;
     }
-    v.constant += static_cast<int64_t>(*label_offset(*plus)) - static_cast<int64_t>(*label_offset(*minus));
+    v.constant +=
+        static_cast<int64_t>(*label_offset(*plus)) - static_cast<int64_t>(*label_offset(*minus));
     return v;
   }
   if (e.plus.empty()) return v;
@@ -1042,7 +1125,9 @@ void Assembler::emit() {
         }
         out.insert(out.end(), s.size, s.fill);
         break;
-      case StmtKind::Bytes: out.insert(out.end(), s.bytes.begin(), s.bytes.end()); break;
+      case StmtKind::Bytes:
+        out.insert(out.end(), s.bytes.begin(), s.bytes.end());
+        break;
       case StmtKind::Leb: {
         auto v = evaluate(s.expr, false);
         leb_encode(v ? v->constant : 0, s.leb_signed, s.size, out);
@@ -1052,7 +1137,8 @@ void Assembler::emit() {
         auto v = evaluate(s.expr, s.width >= 4);
         int64_t value = v ? v->constant : 0;
         if (v && !v->symbol.empty()) {
-          PendingReloc r{static_cast<int>(si), s.offset, s.width == 8 ? bpf::kRelocAbs64 : bpf::kRelocAbs32, v->symbol};
+          PendingReloc r{static_cast<int>(si), s.offset,
+                         s.width == 8 ? bpf::kRelocAbs64 : bpf::kRelocAbs32, v->symbol};
           if (const Label* found = find_label(v->symbol)) {
             const Label& l = *found;
             if (s.width == 4 && object_.sections[l.section].is_code()) r.type = bpf::kRelocNoDyld32;
@@ -1065,9 +1151,13 @@ void Assembler::emit() {
           }
           relocs_.push_back(r);
         } else if (v) {
-          const __int128 lo = s.width == 8 ? INT64_MIN : -(static_cast<__int128>(1) << (8 * s.width - 1));
-          const __int128 hi = s.width == 8 ? static_cast<__int128>(UINT64_MAX) : (static_cast<__int128>(1) << (8 * s.width)) - 1;
-          if (value < lo || value > hi) error(s.expr.ref, "value " + std::to_string(value) + " does not fit in " + std::to_string(s.width) + " byte(s)");
+          const __int128 lo =
+              s.width == 8 ? INT64_MIN : -(static_cast<__int128>(1) << (8 * s.width - 1));
+          const __int128 hi = s.width == 8 ? static_cast<__int128>(UINT64_MAX)
+                                           : (static_cast<__int128>(1) << (8 * s.width)) - 1;
+          if (value < lo || value > hi)
+            error(s.expr.ref, "value " + std::to_string(value) + " does not fit in " +
+                                  std::to_string(s.width) + " byte(s)");
         }
         const auto u = static_cast<uint64_t>(value);
         for (int k = 0; k < s.width; ++k) out.push_back(static_cast<uint8_t>(u >> (8 * k)));
@@ -1075,7 +1165,9 @@ void Assembler::emit() {
       }
       case StmtKind::Insn: {
         Insn insn = s.insn;
-        if (!sec.is_code()) error(s.ref, "instruction in non-code section '" + sec.name + "'", "put code in a section declared with \"ax\"");
+        if (!sec.is_code())
+          error(s.ref, "instruction in non-code section '" + sec.name + "'",
+                "put code in a section declared with \"ax\"");
         if (s.target_label) {
           const Label* found = find_label(*s.target_label);
           const bool is_call = insn.op->form == Form::CallLocal;
@@ -1083,30 +1175,40 @@ void Assembler::emit() {
             if (is_call) {
               // Extern function (kfunc or a function in another object): relocation only.
               insn.imm = -1;
-              relocs_.push_back({static_cast<int>(si), s.offset, bpf::kReloc64_32, *s.target_label});
+              relocs_.push_back(
+                  {static_cast<int>(si), s.offset, bpf::kReloc64_32, *s.target_label});
             } else {
               error(s.target_ref, "undefined label '" + *s.target_label + "'");
             }
           } else {
             const Label& l = *found;
             const auto target = static_cast<int64_t>(*label_offset(l));
-            if (l.section == static_cast<int>(si) && !(is_call && globals_.count(*s.target_label))) {
+            if (l.section == static_cast<int>(si) &&
+                !(is_call && globals_.count(*s.target_label))) {
               const int64_t delta = target - static_cast<int64_t>(s.offset + bpf::kInsnBytes);
               if (delta % bpf::kInsnBytes) {
-                error(s.target_ref, "label '" + *s.target_label + "' is not on an instruction boundary");
+                error(s.target_ref,
+                      "label '" + *s.target_label + "' is not on an instruction boundary");
               } else {
                 const int64_t rel = delta / bpf::kInsnBytes;
                 if (!is_call && (rel < INT16_MIN || rel > INT16_MAX))
-                  error(s.target_ref, "jump to '" + *s.target_label + "' spans " + std::to_string(rel) + " instructions; eBPF jumps reach -32768..32767",
-                        "llvm-mc 14 silently truncates this offset; restructure the code or use a trampoline");
-                if (is_call) insn.imm = rel;
-                else insn.off = static_cast<int16_t>(rel);
+                  error(s.target_ref,
+                        "jump to '" + *s.target_label + "' spans " + std::to_string(rel) +
+                            " instructions; eBPF jumps reach -32768..32767",
+                        "llvm-mc 14 silently truncates this offset; restructure the code or use a "
+                        "trampoline");
+                if (is_call)
+                  insn.imm = rel;
+                else
+                  insn.off = static_cast<int16_t>(rel);
               }
             } else if (!is_call) {
-              error(s.target_ref, "jump to '" + *s.target_label + "' in another section", "jumps stay inside one section; use call for functions");
+              error(s.target_ref, "jump to '" + *s.target_label + "' in another section",
+                    "jumps stay inside one section; use call for functions");
             } else if (globals_.count(*s.target_label)) {
               insn.imm = -1;
-              relocs_.push_back({static_cast<int>(si), s.offset, bpf::kReloc64_32, *s.target_label});
+              relocs_.push_back(
+                  {static_cast<int>(si), s.offset, bpf::kReloc64_32, *s.target_label});
             } else {
               insn.imm = target / bpf::kInsnBytes - 1;
               PendingReloc r{static_cast<int>(si), s.offset, bpf::kReloc64_32, ""};
@@ -1167,7 +1269,8 @@ void Assembler::build_symbols() {
   std::vector<std::pair<const std::string*, const Label*>> ordered;
   for (const auto& [name, label] : labels_) ordered.push_back({&name, &label});
   std::sort(ordered.begin(), ordered.end(), [](auto a, auto b) {
-    return std::tie(a.second->ref.line, a.second->ref.column) < std::tie(b.second->ref.line, b.second->ref.column);
+    return std::tie(a.second->ref.line, a.second->ref.column) <
+           std::tie(b.second->ref.line, b.second->ref.column);
   });
   for (const auto& [name_ptr, label] : ordered) {
     const std::string& name = *name_ptr;
@@ -1181,8 +1284,10 @@ void Assembler::build_symbols() {
     s.type = types_.count(name) ? types_[name] : STT_NOTYPE;
     if (auto it = sizes_.find(name); it != sizes_.end()) {
       if (auto v = evaluate(it->second, false); v) {
-        if (v->constant < 0) error(it->second.ref, "negative size for '" + name + "'");
-        else s.size = static_cast<uint64_t>(v->constant);
+        if (v->constant < 0)
+          error(it->second.ref, "negative size for '" + name + "'");
+        else
+          s.size = static_cast<uint64_t>(v->constant);
       }
     }
     object_.symbols.push_back(s);
@@ -1218,10 +1323,12 @@ Result<bpf::ObjectFile> Assembler::run() {
     }
   }
   if (!statement.empty()) {
-    statement.push_back({TokenKind::EndOfStatement, "", 0, statement.back().line, statement.back().column + 1, 1});
+    statement.push_back(
+        {TokenKind::EndOfStatement, "", 0, statement.back().line, statement.back().column + 1, 1});
     parse_statement(statement);
   }
-  if (object_.find_section(".text") < 0) switch_section(".text", SHT_PROGBITS, bpf::kShfAlloc | bpf::kShfExec, 0);
+  if (object_.find_section(".text") < 0)
+    switch_section(".text", SHT_PROGBITS, bpf::kShfAlloc | bpf::kShfExec, 0);
   if (diags_.has_errors()) return fail(diags_);
   if (!layout()) return fail(diags_);
   emit();
@@ -1231,20 +1338,22 @@ Result<bpf::ObjectFile> Assembler::run() {
   build_symbols();
   if (diags_.has_errors()) return fail(diags_);
   for (const auto& r : relocs_) {
-    const int sym = r.section_symbol_of >= 0 ? object_.section_symbol(r.section_symbol_of) : symbol_index(r.symbol);
+    const int sym = r.section_symbol_of >= 0 ? object_.section_symbol(r.section_symbol_of)
+                                             : symbol_index(r.symbol);
     object_.sections[r.section].relocations.push_back({r.offset, r.type, sym});
   }
   for (auto& sec : object_.sections)
-    std::sort(sec.relocations.begin(), sec.relocations.end(), [](const auto& a, const auto& b) { return a.offset < b.offset; });
+    std::sort(sec.relocations.begin(), sec.relocations.end(),
+              [](const auto& a, const auto& b) { return a.offset < b.offset; });
   bpf::ensure_function_symbols(object_);
   return std::move(object_);
 }
 
-}  // namespace
+} // namespace
 
 Result<bpf::ObjectFile> assemble(std::string_view source, const AssembleOptions& options) {
   Assembler a(source, options);
   return a.run();
 }
 
-}  // namespace xdpml::assembler
+} // namespace xdpml::assembler

@@ -12,10 +12,10 @@
 namespace xdpml::assembler {
 
 struct AssembleOptions {
-  std::string file_name = "<input>";  // used in diagnostics
+  std::string file_name = "<input>"; // used in diagnostics
 };
 
 // Assembles source text into an object model (maps materialised, function symbols ensured).
 Result<bpf::ObjectFile> assemble(std::string_view source, const AssembleOptions& options = {});
 
-}  // namespace xdpml::assembler
+} // namespace xdpml::assembler

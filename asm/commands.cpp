@@ -45,13 +45,15 @@ int run_asm(const AsmArgs& a) {
   }
   auto object = assemble(source, {a.input == "-" ? "<stdin>" : a.input});
   if (!object) return report_failure(object.failure(), a.json);
-  if (auto st = bpf::write_elf_file(*object, a.output); !st) return report_failure(st.failure(), a.json);
+  if (auto st = bpf::write_elf_file(*object, a.output); !st)
+    return report_failure(st.failure(), a.json);
   if (a.json) {
     nlohmann::json j;
     j["output"] = a.output;
     j["sections"] = nlohmann::json::array();
     for (const auto& s : object->sections) {
-      nlohmann::json js{{"name", s.name}, {"size", s.size()}, {"relocations", s.relocations.size()}};
+      nlohmann::json js{
+          {"name", s.name}, {"size", s.size()}, {"relocations", s.relocations.size()}};
       if (s.is_code()) js["instructions"] = s.size() / bpf::kInsnBytes;
       j["sections"].push_back(js);
     }
@@ -96,18 +98,20 @@ int run_disasm(const DisasmArgs& a) {
   return kExitOk;
 }
 
-}  // namespace
+} // namespace
 
 void register_commands(CLI::App& app, int* exit_code) {
   auto asm_args = std::make_shared<AsmArgs>();
-  auto* as = app.add_subcommand("asm", "Assemble LLVM-syntax BPF assembly into a relocatable ELF object");
+  auto* as =
+      app.add_subcommand("asm", "Assemble LLVM-syntax BPF assembly into a relocatable ELF object");
   as->add_option("input", asm_args->input, "assembly file ('-' for stdin)")->required();
   as->add_option("-o,--output", asm_args->output, "output object")->required();
   as->add_flag("--json", asm_args->json, "print a JSON summary (and errors as JSON)");
   as->callback([asm_args, exit_code] { *exit_code = run_asm(*asm_args); });
 
   auto dis_args = std::make_shared<DisasmArgs>();
-  auto* dis = app.add_subcommand("disasm", "Disassemble a BPF ELF object into re-assemblable LLVM syntax");
+  auto* dis =
+      app.add_subcommand("disasm", "Disassemble a BPF ELF object into re-assemblable LLVM syntax");
   dis->add_option("input", dis_args->input, "ELF object")->required();
   dis->add_option("-s,--section", dis_args->section, "only this section");
   dis->add_flag("--bytes", dis_args->show_bytes, "show instruction index and bytes as comments");
@@ -115,4 +119,4 @@ void register_commands(CLI::App& app, int* exit_code) {
   dis->callback([dis_args, exit_code] { *exit_code = run_disasm(*dis_args); });
 }
 
-}  // namespace xdpml::assembler
+} // namespace xdpml::assembler

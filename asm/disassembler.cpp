@@ -79,7 +79,9 @@ public:
     auto it = by_offset_.find({section, offset});
     if (it != by_offset_.end()) return it->second.front()->name;
     auto& name = generated_[{section, offset}];
-    if (name.empty()) name = ".L" + sanitize(object_.sections[section].name) + "_" + std::to_string(offset / bpf::kInsnBytes);
+    if (name.empty())
+      name = ".L" + sanitize(object_.sections[section].name) + "_" +
+             std::to_string(offset / bpf::kInsnBytes);
     return name;
   }
   const std::vector<const bpf::Symbol*>* symbols_at(int section, uint64_t offset) const {
@@ -153,7 +155,8 @@ Result<std::vector<CodeLine>> decode_section(const ObjectFile& o, int si, LabelP
       } else if (insn->op->form == Form::CallLocal && r.type == bpf::kReloc64_32) {
         if (sym.type == STT_SECTION && sym.section >= 0) {
           const int64_t target = insn->imm + 1;
-          po.call_target_text = plan.label_at(sym.section, static_cast<uint64_t>(target) * bpf::kInsnBytes);
+          po.call_target_text =
+              plan.label_at(sym.section, static_cast<uint64_t>(target) * bpf::kInsnBytes);
         } else {
           po.call_target_text = sym.name;
         }
@@ -245,7 +248,8 @@ void print_data(std::ostream& out, const ObjectFile& o, int si, const LabelPlan&
     // Runs of zeros compress to .zero; other bytes print 16 per line up to the next label or
     // relocation.
     size_t stop = d.size();
-    if (auto b = boundaries.upper_bound(i); b != boundaries.end()) stop = std::min<size_t>(stop, *b);
+    if (auto b = boundaries.upper_bound(i); b != boundaries.end())
+      stop = std::min<size_t>(stop, *b);
     if (auto r = relocs.upper_bound(i); r != relocs.end()) stop = std::min<size_t>(stop, r->first);
     size_t zeros = 0;
     while (i + zeros < stop && d[i + zeros] == 0) ++zeros;
@@ -263,7 +267,7 @@ void print_data(std::ostream& out, const ObjectFile& o, int si, const LabelPlan&
   print_labels(out, plan, si, d.size());
 }
 
-}  // namespace
+} // namespace
 
 Result<std::vector<DecodedSection>> decode_code_sections(const ObjectFile& object) {
   LabelPlan plan(object);
@@ -281,11 +285,13 @@ Result<std::vector<DecodedSection>> decode_code_sections(const ObjectFile& objec
       DecodedInsn di;
       di.index = l.offset / bpf::kInsnBytes;
       di.offset = l.offset;
-      di.bytes.assign(sec.data.begin() + static_cast<long>(l.offset), sec.data.begin() + static_cast<long>(l.offset + l.size));
+      di.bytes.assign(sec.data.begin() + static_cast<long>(l.offset),
+                      sec.data.begin() + static_cast<long>(l.offset + l.size));
       di.text = l.text;
       di.valid = l.comment.rfind("invalid", 0) != 0;
       if (auto it = relocs.find(l.offset); it != relocs.end())
-        di.relocation = bpf::reloc_type_name(it->second->type) + " " + object.symbols[it->second->symbol].name;
+        di.relocation =
+            bpf::reloc_type_name(it->second->type) + " " + object.symbols[it->second->symbol].name;
       ds.insns.push_back(std::move(di));
     }
     out.push_back(std::move(ds));
@@ -295,7 +301,8 @@ Result<std::vector<DecodedSection>> decode_code_sections(const ObjectFile& objec
 
 Result<std::string> disassemble(const ObjectFile& object, const DisasmOptions& options) {
   if (options.only_section && object.find_section(*options.only_section) < 0)
-    return fail("no section '" + *options.only_section + "' in the object", {}, "list sections with `llvm-readelf -S` or `xdpml disasm` without --section");
+    return fail("no section '" + *options.only_section + "' in the object", {},
+                "list sections with `llvm-readelf -S` or `xdpml disasm` without --section");
   LabelPlan plan(object);
   // Decode code first so jump/call labels exist before any section is printed.
   std::map<int, std::vector<CodeLine>> code;
@@ -309,9 +316,11 @@ Result<std::string> disassemble(const ObjectFile& object, const DisasmOptions& o
   std::ostringstream out;
   if (!object.source_file.empty()) out << "\t.file\t" << quote(object.source_file) << '\n';
   for (const auto& sym : object.symbols)
-    if (sym.section == bpf::kSectionCommon) out << "\t.comm\t" << sym.name << ',' << sym.size << ',' << sym.value << '\n';
+    if (sym.section == bpf::kSectionCommon)
+      out << "\t.comm\t" << sym.name << ',' << sym.size << ',' << sym.value << '\n';
   for (const auto& sym : object.symbols)
-    if (sym.section == bpf::kSectionUndefined && sym.bind != STB_LOCAL) out << "\t" << (sym.bind == STB_WEAK ? ".weak" : ".globl") << "\t" << sym.name << '\n';
+    if (sym.section == bpf::kSectionUndefined && sym.bind != STB_LOCAL)
+      out << "\t" << (sym.bind == STB_WEAK ? ".weak" : ".globl") << "\t" << sym.name << '\n';
   for (size_t si = 0; si < object.sections.size(); ++si) {
     const Section& sec = object.sections[si];
     if (options.only_section && sec.name != *options.only_section) continue;
@@ -343,7 +352,8 @@ Result<std::string> disassemble(const ObjectFile& object, const DisasmOptions& o
       if (options.show_bytes || !l.comment.empty()) {
         out << "\t# ";
         if (options.show_bytes)
-          out << l.offset / bpf::kInsnBytes << ": " << hex_bytes(sec.data.data() + l.offset, l.size) << (l.comment.empty() ? "" : " ");
+          out << l.offset / bpf::kInsnBytes << ": " << hex_bytes(sec.data.data() + l.offset, l.size)
+              << (l.comment.empty() ? "" : " ");
         out << l.comment;
       }
       out << '\n';
@@ -353,4 +363,4 @@ Result<std::string> disassemble(const ObjectFile& object, const DisasmOptions& o
   return out.str();
 }
 
-}  // namespace xdpml::assembler
+} // namespace xdpml::assembler

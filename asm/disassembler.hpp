@@ -15,15 +15,15 @@ namespace xdpml::assembler {
 
 struct DisasmOptions {
   std::optional<std::string> only_section;
-  bool show_bytes = false;  // "# idx: bytes" comments after each instruction
+  bool show_bytes = false; // "# idx: bytes" comments after each instruction
 };
 
 struct DecodedInsn {
-  size_t index = 0;    // slot index in its section
-  size_t offset = 0;   // byte offset
+  size_t index = 0;  // slot index in its section
+  size_t offset = 0; // byte offset
   std::vector<uint8_t> bytes;
-  std::string text;    // with symbols/labels applied
-  std::string relocation;  // "R_BPF_64_64 map" or ""
+  std::string text;       // with symbols/labels applied
+  std::string relocation; // "R_BPF_64_64 map" or ""
   bool valid = true;
 };
 
@@ -36,4 +36,4 @@ Result<std::string> disassemble(const bpf::ObjectFile& object, const DisasmOptio
 // Instruction-level view of the code sections, for --json and tests.
 Result<std::vector<DecodedSection>> decode_code_sections(const bpf::ObjectFile& object);
 
-}  // namespace xdpml::assembler
+} // namespace xdpml::assembler

@@ -6,17 +6,20 @@ namespace xdpml::assembler {
 
 namespace {
 
-bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
-bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '$'; }
+bool ident_start(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+}
+bool ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '$';
+}
 
 // Longest first, so "s>>=" wins over "s>" and "<<=" over "<=".
-constexpr std::string_view kPuncts[] = {"s>>=", "<<=", ">>=", "s>=", "s<=", "s>", "s<", "+=", "-=",
-                                        "*=",   "/=",  "%=",  "|=",  "&=",  "^=", "==", "!=", ">=",
-                                        "<=",   "=",   ">",   "<",   "+",   "-",  "*",  "/",  "(",
-                                        ")",    "[",   "]",   ",",   ":",   "&",  "|",  "^",  "@",
-                                        "%",    "!",   "~"};
+constexpr std::string_view kPuncts[] = {
+    "s>>=", "<<=", ">>=", "s>=", "s<=", "s>", "s<", "+=", "-=", "*=", "/=", "%=", "|=",
+    "&=",   "^=",  "==",  "!=",  ">=",  "<=", "=",  ">",  "<",  "+",  "-",  "*",  "/",
+    "(",    ")",   "[",   "]",   ",",   ":",  "&",  "|",  "^",  "@",  "%",  "!",  "~"};
 
-}  // namespace
+} // namespace
 
 LexResult lex(std::string_view src, bool allow_placeholders) {
   LexResult out;
@@ -38,7 +41,11 @@ LexResult lex(std::string_view src, bool allow_placeholders) {
   }
 
   auto push = [&](TokenKind kind, std::string text, size_t start, size_t end, uint64_t value = 0) {
-    Token t{kind, std::move(text), value, line, static_cast<int>(start - line_start) + 1,
+    Token t{kind,
+            std::move(text),
+            value,
+            line,
+            static_cast<int>(start - line_start) + 1,
             static_cast<int>(end > start ? end - start : 1)};
     out.tokens.push_back(std::move(t));
   };
@@ -119,7 +126,8 @@ LexResult lex(std::string_view src, bool allow_placeholders) {
       } else if (c == '0' && i + 1 < src.size() && (src[i + 1] == 'b' || src[i + 1] == 'B')) {
         base = 2;
         digits = i + 2;
-      } else if (c == '0' && i + 1 < src.size() && std::isdigit(static_cast<unsigned char>(src[i + 1]))) {
+      } else if (c == '0' && i + 1 < src.size() &&
+                 std::isdigit(static_cast<unsigned char>(src[i + 1]))) {
         base = 8;
         digits = i + 1;
       }
@@ -128,18 +136,24 @@ LexResult lex(std::string_view src, bool allow_placeholders) {
       bool overflow = false, bad = false;
       while (i < src.size() && std::isalnum(static_cast<unsigned char>(src[i]))) {
         const char d = static_cast<char>(std::tolower(static_cast<unsigned char>(src[i])));
-        int dv = std::isdigit(static_cast<unsigned char>(d)) ? d - '0' : (d >= 'a' && d <= 'f' ? d - 'a' + 10 : 99);
+        int dv = std::isdigit(static_cast<unsigned char>(d))
+                     ? d - '0'
+                     : (d >= 'a' && d <= 'f' ? d - 'a' + 10 : 99);
         if (dv >= base) bad = true;
         v = v * base + (dv < base ? dv : 0);
         if (v > UINT64_MAX) overflow = true;
         ++i;
       }
       if (bad || i == digits) {
-        push(TokenKind::Error, "invalid number '" + std::string(src.substr(start, i - start)) + "'", start, i);
+        push(TokenKind::Error, "invalid number '" + std::string(src.substr(start, i - start)) + "'",
+             start, i);
       } else if (overflow) {
-        push(TokenKind::Error, "number '" + std::string(src.substr(start, i - start)) + "' does not fit in 64 bits", start, i);
+        push(TokenKind::Error,
+             "number '" + std::string(src.substr(start, i - start)) + "' does not fit in 64 bits",
+             start, i);
       } else {
-        push(TokenKind::Number, std::string(src.substr(start, i - start)), start, i, static_cast<uint64_t>(v));
+        push(TokenKind::Number, std::string(src.substr(start, i - start)), start, i,
+             static_cast<uint64_t>(v));
       }
       continue;
     }
@@ -157,18 +171,42 @@ LexResult lex(std::string_view src, bool allow_placeholders) {
         if (ch == '\\' && i + 1 < src.size()) {
           char e = src[++i];
           switch (e) {
-          case 'n': value += '\n'; ++i; break;
-          case 't': value += '\t'; ++i; break;
-          case 'r': value += '\r'; ++i; break;
-          case 'b': value += '\b'; ++i; break;
-          case 'f': value += '\f'; ++i; break;
-          case '"': value += '"'; ++i; break;
-          case '\\': value += '\\'; ++i; break;
+          case 'n':
+            value += '\n';
+            ++i;
+            break;
+          case 't':
+            value += '\t';
+            ++i;
+            break;
+          case 'r':
+            value += '\r';
+            ++i;
+            break;
+          case 'b':
+            value += '\b';
+            ++i;
+            break;
+          case 'f':
+            value += '\f';
+            ++i;
+            break;
+          case '"':
+            value += '"';
+            ++i;
+            break;
+          case '\\':
+            value += '\\';
+            ++i;
+            break;
           case 'x': {
             ++i;
             int v = 0, n = 0;
             while (i < src.size() && std::isxdigit(static_cast<unsigned char>(src[i]))) {
-              v = (v * 16 + (std::isdigit(static_cast<unsigned char>(src[i])) ? src[i] - '0' : (std::tolower(static_cast<unsigned char>(src[i])) - 'a' + 10))) & 0xff;
+              v = (v * 16 + (std::isdigit(static_cast<unsigned char>(src[i]))
+                                 ? src[i] - '0'
+                                 : (std::tolower(static_cast<unsigned char>(src[i])) - 'a' + 10))) &
+                  0xff;
               ++i;
               ++n;
             }
@@ -178,7 +216,8 @@ LexResult lex(std::string_view src, bool allow_placeholders) {
           default:
             if (e >= '0' && e <= '7') {
               int v = 0;
-              for (int n = 0; n < 3 && i < src.size() && src[i] >= '0' && src[i] <= '7'; ++n) v = v * 8 + (src[i++] - '0');
+              for (int n = 0; n < 3 && i < src.size() && src[i] >= '0' && src[i] <= '7'; ++n)
+                v = v * 8 + (src[i++] - '0');
               value += static_cast<char>(v & 0xff);
             } else {
               value += e;
@@ -215,4 +254,4 @@ LexResult lex(std::string_view src, bool allow_placeholders) {
   return out;
 }
 
-}  // namespace xdpml::assembler
+} // namespace xdpml::assembler

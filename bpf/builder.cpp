@@ -4,23 +4,29 @@ namespace xdpml::bpf {
 
 namespace {
 const char* alu_name(AluOp op) {
-  static const char* names[] = {"ADD", "SUB", "MUL", "DIV", "OR", "AND", "SLL", "SRL", "MOD", "XOR", "MOV", "SRA"};
+  static const char* names[] = {"ADD", "SUB", "MUL", "DIV", "OR",  "AND",
+                                "SLL", "SRL", "MOD", "XOR", "MOV", "SRA"};
   return names[static_cast<int>(op)];
 }
 const char* cond_name(Cond c) {
-  static const char* names[] = {"JEQ", "JNE", "JUGT", "JUGE", "JULT", "JULE", "JSGT", "JSGE", "JSLT", "JSLE", "JSET"};
+  static const char* names[] = {"JEQ",  "JNE",  "JUGT", "JUGE", "JULT", "JULE",
+                                "JSGT", "JSGE", "JSLT", "JSLE", "JSET"};
   return names[static_cast<int>(c)];
 }
 const char* mem_suffix(MemSize s) {
   switch (s) {
-  case MemSize::B: return "B";
-  case MemSize::H: return "H";
-  case MemSize::W: return "W";
-  case MemSize::DW: return "DW";
+  case MemSize::B:
+    return "B";
+  case MemSize::H:
+    return "H";
+  case MemSize::W:
+    return "W";
+  case MemSize::DW:
+    return "DW";
   }
   return "W";
 }
-}  // namespace
+} // namespace
 
 Label Builder::new_label() {
   label_pos_.push_back(-1);
@@ -32,7 +38,8 @@ void Builder::bind(Label label) {
     errors_.push_back("bind of a label this builder did not create");
     return;
   }
-  if (label_pos_[label.id] >= 0) errors_.push_back("label " + std::to_string(label.id) + " bound twice");
+  if (label_pos_[label.id] >= 0)
+    errors_.push_back("label " + std::to_string(label.id) + " bound twice");
   label_pos_[label.id] = static_cast<int>(insns_.size());
 }
 
@@ -55,16 +62,21 @@ void Builder::alu(AluOp op, Reg dst, Reg src) {
 }
 
 void Builder::alu(AluOp op, Reg dst, int32_t imm) {
-  emit((std::string(alu_name(op)) + (dst.is32 ? "_ri_32" : "_ri")).c_str(), dst, {0, false}, 0, imm);
+  emit((std::string(alu_name(op)) + (dst.is32 ? "_ri_32" : "_ri")).c_str(), dst, {0, false}, 0,
+       imm);
 }
 
-void Builder::neg(Reg dst) { emit(dst.is32 ? "NEG_32" : "NEG_64", dst, {0, false}, 0, 0); }
+void Builder::neg(Reg dst) {
+  emit(dst.is32 ? "NEG_32" : "NEG_64", dst, {0, false}, 0, 0);
+}
 
 void Builder::bswap(Reg dst, int bits, bool to_big_endian) {
   emit(((to_big_endian ? "BE" : "LE") + std::to_string(bits)).c_str(), dst, {0, false}, 0, bits);
 }
 
-void Builder::ld_imm64(Reg dst, int64_t value) { emit("LD_imm64", dst, {0, false}, 0, value); }
+void Builder::ld_imm64(Reg dst, int64_t value) {
+  emit("LD_imm64", dst, {0, false}, 0, value);
+}
 
 void Builder::load(MemSize size, Reg dst, Reg base, int16_t off) {
   emit((std::string("LD") + mem_suffix(size)).c_str(), dst, base, off, 0);
@@ -84,12 +96,19 @@ void Builder::jmp(Cond cond, Reg a, Reg b, Label target) {
 }
 
 void Builder::jmp(Cond cond, Reg a, int32_t imm, Label target) {
-  emit((std::string(cond_name(cond)) + (a.is32 ? "_ri_32" : "_ri")).c_str(), a, {0, false}, 0, imm, target.id);
+  emit((std::string(cond_name(cond)) + (a.is32 ? "_ri_32" : "_ri")).c_str(), a, {0, false}, 0, imm,
+       target.id);
 }
 
-void Builder::ja(Label target) { emit("JMP", {0, false}, {0, false}, 0, 0, target.id); }
-void Builder::call(int32_t helper) { emit("JAL", {0, false}, {0, false}, 0, helper); }
-void Builder::exit() { emit("RET", {0, false}, {0, false}, 0, 0); }
+void Builder::ja(Label target) {
+  emit("JMP", {0, false}, {0, false}, 0, 0, target.id);
+}
+void Builder::call(int32_t helper) {
+  emit("JAL", {0, false}, {0, false}, 0, helper);
+}
+void Builder::exit() {
+  emit("RET", {0, false}, {0, false}, 0, 0);
+}
 
 Result<Builder::Output> Builder::finish() const {
   Diagnostics diags;
@@ -103,19 +122,22 @@ Result<Builder::Output> Builder::finish() const {
     if (insns_[i].label >= 0) {
       const int pos = label_pos_[insns_[i].label];
       if (pos < 0) {
-        diags.add(make_error("builder: jump at instruction " + std::to_string(i) + " targets a label that was never bound"));
+        diags.add(make_error("builder: jump at instruction " + std::to_string(i) +
+                             " targets a label that was never bound"));
         continue;
       }
       const int64_t rel = slot[pos] - slot[i + 1];
       if (rel < INT16_MIN || rel > INT16_MAX) {
-        diags.add(make_error("builder: jump at instruction " + std::to_string(i) + " spans " + std::to_string(rel) +
+        diags.add(make_error("builder: jump at instruction " + std::to_string(i) + " spans " +
+                             std::to_string(rel) +
                              " instructions; eBPF jumps reach -32768..32767"));
         continue;
       }
       insn.off = static_cast<int16_t>(rel);
     }
     if (auto msg = validate(insn); !msg.empty())
-      diags.add(make_error("builder: instruction " + std::to_string(i) + " (" + format(insn) + "): " + msg));
+      diags.add(make_error("builder: instruction " + std::to_string(i) + " (" + format(insn) +
+                           "): " + msg));
     out.insns.push_back(insn);
     out.origins.push_back(insns_[i].origin);
   }
@@ -123,4 +145,4 @@ Result<Builder::Output> Builder::finish() const {
   return out;
 }
 
-}  // namespace xdpml::bpf
+} // namespace xdpml::bpf

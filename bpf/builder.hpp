@@ -25,8 +25,8 @@ struct Reg {
   constexpr Reg narrow() const { return {n, true}; }
 };
 
-inline constexpr Reg r0{0, false}, r1{1, false}, r2{2, false}, r3{3, false}, r4{4, false}, r5{5, false},
-    r6{6, false}, r7{7, false}, r8{8, false}, r9{9, false}, r10{10, false};
+inline constexpr Reg r0{0, false}, r1{1, false}, r2{2, false}, r3{3, false}, r4{4, false},
+    r5{5, false}, r6{6, false}, r7{7, false}, r8{8, false}, r9{9, false}, r10{10, false};
 inline constexpr Reg w0{0, true}, w1{1, true}, w2{2, true}, w3{3, true}, w4{4, true}, w5{5, true},
     w6{6, true}, w7{7, true}, w8{8, true}, w9{9, true};
 
@@ -70,8 +70,8 @@ public:
   void bswap(Reg dst, int bits, bool to_big_endian = true);
   void ld_imm64(Reg dst, int64_t value);
 
-  void load(MemSize size, Reg dst, Reg base, int16_t off);    // dst = *(size *)(base + off)
-  void store(MemSize size, Reg base, int16_t off, Reg src);   // *(size *)(base + off) = src
+  void load(MemSize size, Reg dst, Reg base, int16_t off);  // dst = *(size *)(base + off)
+  void store(MemSize size, Reg base, int16_t off, Reg src); // *(size *)(base + off) = src
   void store_imm(MemSize size, Reg base, int16_t off, int32_t imm);
 
   void jmp(Cond cond, Reg a, Reg b, Label target);
@@ -101,7 +101,7 @@ public:
 
   struct Output {
     std::vector<Insn> insns;
-    std::vector<int> origins;  // parallel to insns
+    std::vector<int> origins; // parallel to insns
   };
   // Resolves labels; fails (never asserts) on unbound labels, out-of-range jumps or
   // instructions the validator refuses.
@@ -110,14 +110,14 @@ public:
 private:
   struct Pending {
     Insn insn;
-    int label = -1;  // jump target label id
+    int label = -1; // jump target label id
     int origin = -1;
   };
   void emit(const char* name, Reg dst, Reg src, int16_t off, int64_t imm, int label = -1);
   std::vector<Pending> insns_;
-  std::vector<int> label_pos_;  // label id -> index of the instruction that follows it
+  std::vector<int> label_pos_; // label id -> index of the instruction that follows it
   int origin_ = -1;
   std::vector<std::string> errors_;
 };
 
-}  // namespace xdpml::bpf
+} // namespace xdpml::bpf

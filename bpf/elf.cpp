@@ -21,7 +21,9 @@ namespace xdpml::bpf {
 
 namespace {
 
-std::string elf_error() { return elf_errmsg(-1) ? elf_errmsg(-1) : "unknown libelf error"; }
+std::string elf_error() {
+  return elf_errmsg(-1) ? elf_errmsg(-1) : "unknown libelf error";
+}
 
 struct ElfDeleter {
   void operator()(Elf* e) const { elf_end(e); }
@@ -55,10 +57,11 @@ private:
   std::map<std::string, uint32_t> offsets_;
 };
 
-}  // namespace
+} // namespace
 
 Result<std::vector<uint8_t>> write_elf(const ObjectFile& object) {
-  if (elf_version(EV_CURRENT) == EV_NONE) return fail("libelf initialisation failed: " + elf_error());
+  if (elf_version(EV_CURRENT) == EV_NONE)
+    return fail("libelf initialisation failed: " + elf_error());
 
   // Section numbering: 0 null, 1 .strtab, then each section followed by its .rel section,
   // then .symtab.
@@ -90,7 +93,7 @@ Result<std::vector<uint8_t>> write_elf(const ObjectFile& object) {
       s.st_info = ELF64_ST_INFO(sym.bind, sym.type);
       s.st_value = sym.value;
       s.st_size = sym.size;
-      s.st_shndx = sym.section >= 0                    ? static_cast<Elf64_Section>(elf_index[sym.section])
+      s.st_shndx = sym.section >= 0 ? static_cast<Elf64_Section>(elf_index[sym.section])
                    : sym.section == kSectionAbsolute ? SHN_ABS
                    : sym.section == kSectionCommon   ? SHN_COMMON
                                                      : SHN_UNDEF;
@@ -166,15 +169,15 @@ Result<std::vector<uint8_t>> write_elf(const ObjectFile& object) {
     const Section& sec = object.sections[i];
     const bool nobits = sec.type == SHT_NOBITS;
     if (auto s = new_section(name_off[i], sec.type, sec.flags, sec.align, sec.entsize,
-                             nobits ? nullptr : sec.data.data(), nobits ? sec.nobits_size : sec.data.size(),
-                             ELF_T_BYTE, 0, 0);
+                             nobits ? nullptr : sec.data.data(),
+                             nobits ? sec.nobits_size : sec.data.size(), ELF_T_BYTE, 0, 0);
         !s)
       return s.failure();
     if (!rels[i].empty()) {
-      if (auto s = new_section(rel_name_off[i], SHT_REL, SHF_INFO_LINK, 8, sizeof(Elf64_Rel),
-                               rels[i].data(), rels[i].size() * sizeof(Elf64_Rel), ELF_T_REL,
-                               static_cast<uint32_t>(symtab_index),
-                               static_cast<uint32_t>(elf_index[i]));
+      if (auto s =
+              new_section(rel_name_off[i], SHT_REL, SHF_INFO_LINK, 8, sizeof(Elf64_Rel),
+                          rels[i].data(), rels[i].size() * sizeof(Elf64_Rel), ELF_T_REL,
+                          static_cast<uint32_t>(symtab_index), static_cast<uint32_t>(elf_index[i]));
           !s)
         return s.failure();
     }
@@ -200,8 +203,11 @@ Status write_elf_file(const ObjectFile& object, const std::string& path) {
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return fail("cannot write '" + path + "': " + strerror(errno), {path}, "check that the directory exists and is writable");
-    out.write(reinterpret_cast<const char*>(image->data()), static_cast<std::streamsize>(image->size()));
+    if (!out)
+      return fail("cannot write '" + path + "': " + strerror(errno), {path},
+                  "check that the directory exists and is writable");
+    out.write(reinterpret_cast<const char*>(image->data()),
+              static_cast<std::streamsize>(image->size()));
     if (!out) {
       std::remove(tmp.c_str());
       return fail("short write to '" + tmp + "'", {path});
@@ -217,7 +223,8 @@ Status write_elf_file(const ObjectFile& object, const std::string& path) {
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail("cannot open '" + path + "': " + strerror(errno), {path});
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   return bytes;
 }
 
@@ -237,8 +244,10 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
   GElf_Ehdr eh;
   if (!gelf_getehdr(elf.get(), &eh)) return error("bad ELF header: " + elf_error());
   if (eh.e_ident[EI_DATA] != ELFDATA2LSB) return error("big-endian BPF objects are not supported");
-  if (eh.e_machine != EM_BPF) return error("ELF machine is " + std::to_string(eh.e_machine) + ", not BPF (247)");
-  if (eh.e_type != ET_REL) return error("not a relocatable object (e_type " + std::to_string(eh.e_type) + ")");
+  if (eh.e_machine != EM_BPF)
+    return error("ELF machine is " + std::to_string(eh.e_machine) + ", not BPF (247)");
+  if (eh.e_type != ET_REL)
+    return error("not a relocatable object (e_type " + std::to_string(eh.e_type) + ")");
   if (eh.e_shoff == 0 || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > bytes.size() ||
       static_cast<uint64_t>(eh.e_shnum) * eh.e_shentsize > bytes.size() - eh.e_shoff)
     return error("the section header table lies outside the file (truncated object?)");
@@ -253,7 +262,8 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
   for (size_t i = 1; i < shnum; ++i) {
     Elf_Scn* scn = elf_getscn(elf.get(), i);
     GElf_Shdr sh;
-    if (!scn || !gelf_getshdr(scn, &sh)) return error("bad section header " + std::to_string(i) + ": " + elf_error());
+    if (!scn || !gelf_getshdr(scn, &sh))
+      return error("bad section header " + std::to_string(i) + ": " + elf_error());
     const char* name = elf_strptr(elf.get(), shstrndx, sh.sh_name);
     if (!name) return error("section " + std::to_string(i) + " has an invalid name offset");
     if (sh.sh_type == SHT_SYMTAB) {
@@ -280,13 +290,15 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
         return error("section data lies outside the file", name);
       Elf_Data* d = elf_getdata(scn, nullptr);
       if (!d && sh.sh_size) return error("cannot read section data: " + elf_error(), name);
-      if (d && d->d_buf) sec.data.assign(static_cast<uint8_t*>(d->d_buf), static_cast<uint8_t*>(d->d_buf) + d->d_size);
+      if (d && d->d_buf)
+        sec.data.assign(static_cast<uint8_t*>(d->d_buf),
+                        static_cast<uint8_t*>(d->d_buf) + d->d_size);
     }
     our_index[i] = static_cast<int>(object.sections.size());
     object.sections.push_back(std::move(sec));
   }
 
-  std::vector<int> sym_map;  // ELF symbol index -> ours (-1 for null/file)
+  std::vector<int> sym_map; // ELF symbol index -> ours (-1 for null/file)
   if (symtab_ndx) {
     Elf_Scn* scn = elf_getscn(elf.get(), symtab_ndx);
     GElf_Shdr sh;
@@ -296,13 +308,16 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
     Elf_Data* d = elf_getdata(scn, nullptr);
     if (!d) return error("cannot read the symbol table: " + elf_error(), ".symtab");
     const size_t count = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-    if (sh.sh_entsize != sizeof(Elf64_Sym)) return error("symbol table has entry size " + std::to_string(sh.sh_entsize), ".symtab");
+    if (sh.sh_entsize != sizeof(Elf64_Sym))
+      return error("symbol table has entry size " + std::to_string(sh.sh_entsize), ".symtab");
     sym_map.assign(count, -1);
     for (size_t i = 1; i < count; ++i) {
       GElf_Sym s;
-      if (!gelf_getsym(d, static_cast<int>(i), &s)) return error("bad symbol " + std::to_string(i), ".symtab");
+      if (!gelf_getsym(d, static_cast<int>(i), &s))
+        return error("bad symbol " + std::to_string(i), ".symtab");
       const char* nm = elf_strptr(elf.get(), sh.sh_link, s.st_name);
-      if (!nm) return error("symbol " + std::to_string(i) + " has an invalid name offset", ".symtab");
+      if (!nm)
+        return error("symbol " + std::to_string(i) + " has an invalid name offset", ".symtab");
       const int type = GELF_ST_TYPE(s.st_info);
       if (type == STT_FILE) {
         object.source_file = nm;
@@ -314,12 +329,18 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
       sym.bind = static_cast<uint8_t>(GELF_ST_BIND(s.st_info));
       sym.value = s.st_value;
       sym.size = s.st_size;
-      if (s.st_shndx == SHN_UNDEF) sym.section = -1;
-      else if (s.st_shndx == SHN_ABS) sym.section = kSectionAbsolute;
-      else if (s.st_shndx == SHN_COMMON) sym.section = kSectionCommon;
+      if (s.st_shndx == SHN_UNDEF)
+        sym.section = -1;
+      else if (s.st_shndx == SHN_ABS)
+        sym.section = kSectionAbsolute;
+      else if (s.st_shndx == SHN_COMMON)
+        sym.section = kSectionCommon;
       else if (s.st_shndx >= shnum || our_index[s.st_shndx] < 0)
-        return error("symbol '" + sym.name + "' points at section " + std::to_string(s.st_shndx) + ", which holds no data", ".symtab");
-      else sym.section = our_index[s.st_shndx];
+        return error("symbol '" + sym.name + "' points at section " + std::to_string(s.st_shndx) +
+                         ", which holds no data",
+                     ".symtab");
+      else
+        sym.section = our_index[s.st_shndx];
       if (type == STT_SECTION) sym.name = object.sections[sym.section].name;
       sym_map[i] = static_cast<int>(object.symbols.size());
       object.symbols.push_back(std::move(sym));
@@ -330,9 +351,13 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
     const char* name = elf_strptr(elf.get(), shstrndx, sh.sh_name);
     const std::string rname = name ? name : "?";
     if (sh.sh_info >= shnum || our_index[sh.sh_info] < 0)
-      return error("relocation section applies to section " + std::to_string(sh.sh_info) + ", which holds no data", rname);
-    if (sh.sh_link != symtab_ndx) return error("relocation section does not use the symbol table", rname);
-    if (sh.sh_entsize != sizeof(Elf64_Rel)) return error("relocation entry size is " + std::to_string(sh.sh_entsize), rname);
+      return error("relocation section applies to section " + std::to_string(sh.sh_info) +
+                       ", which holds no data",
+                   rname);
+    if (sh.sh_link != symtab_ndx)
+      return error("relocation section does not use the symbol table", rname);
+    if (sh.sh_entsize != sizeof(Elf64_Rel))
+      return error("relocation entry size is " + std::to_string(sh.sh_entsize), rname);
     if (sh.sh_offset > bytes.size() || sh.sh_size > bytes.size() - sh.sh_offset)
       return error("relocation data lies outside the file", rname);
     Section& target = object.sections[our_index[sh.sh_info]];
@@ -341,13 +366,19 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
     const size_t count = sh.sh_size / sizeof(Elf64_Rel);
     for (size_t i = 0; i < count; ++i) {
       GElf_Rel r;
-      if (!gelf_getrel(d, static_cast<int>(i), &r)) return error("bad relocation " + std::to_string(i), rname);
+      if (!gelf_getrel(d, static_cast<int>(i), &r))
+        return error("bad relocation " + std::to_string(i), rname);
       const size_t symi = GELF_R_SYM(r.r_info);
       if (symi == 0 || symi >= sym_map.size() || sym_map[symi] < 0)
-        return error("relocation " + std::to_string(i) + " names invalid symbol " + std::to_string(symi), rname);
+        return error("relocation " + std::to_string(i) + " names invalid symbol " +
+                         std::to_string(symi),
+                     rname);
       if (r.r_offset > target.size() || target.size() - r.r_offset < 4)
-        return error("relocation " + std::to_string(i) + " at offset " + std::to_string(r.r_offset) + " lies outside its section", rname);
-      target.relocations.push_back({r.r_offset, static_cast<uint32_t>(GELF_R_TYPE(r.r_info)), sym_map[symi]});
+        return error("relocation " + std::to_string(i) + " at offset " +
+                         std::to_string(r.r_offset) + " lies outside its section",
+                     rname);
+      target.relocations.push_back(
+          {r.r_offset, static_cast<uint32_t>(GELF_R_TYPE(r.r_info)), sym_map[symi]});
     }
   }
   return object;
@@ -359,4 +390,4 @@ Result<ObjectFile> read_elf_file(const std::string& path) {
   return read_elf(*bytes, path);
 }
 
-}  // namespace xdpml::bpf
+} // namespace xdpml::bpf

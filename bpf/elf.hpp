@@ -22,4 +22,4 @@ Result<ObjectFile> read_elf_file(const std::string& path);
 
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path);
 
-}  // namespace xdpml::bpf
+} // namespace xdpml::bpf

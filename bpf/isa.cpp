@@ -40,7 +40,7 @@ namespace {
 struct TableBuilder {
   std::vector<OpcodeInfo> entries;
   std::vector<OpcodeInfo> aliases;
-  std::deque<std::string> names;  // owns generated record names; deque keeps views stable
+  std::deque<std::string> names; // owns generated record names; deque keeps views stable
 
   std::string_view intern(std::string s) {
     names.push_back(std::move(s));
@@ -70,14 +70,14 @@ struct JmpOp {
 };
 
 constexpr JmpOp kJmpOps[] = {
-    {"JEQ", 0x10, "==", true},   {"JUGT", 0x20, ">", true},  {"JUGE", 0x30, ">=", true},
-    {"JSET", 0x40, "&", false},  {"JNE", 0x50, "!=", true},  {"JSGT", 0x60, "s>", true},
-    {"JSGE", 0x70, "s>=", true}, {"JULT", 0xa0, "<", true},  {"JULE", 0xb0, "<=", true},
+    {"JEQ", 0x10, "==", true},   {"JUGT", 0x20, ">", true},   {"JUGE", 0x30, ">=", true},
+    {"JSET", 0x40, "&", false},  {"JNE", 0x50, "!=", true},   {"JSGT", 0x60, "s>", true},
+    {"JSGE", 0x70, "s>=", true}, {"JULT", 0xa0, "<", true},   {"JULE", 0xb0, "<=", true},
     {"JSLT", 0xc0, "s<", true},  {"JSLE", 0xd0, "s<=", true},
 };
 
 struct SizeInfo {
-  const char* suffix;  // LLVM record suffix: W H B D
+  const char* suffix; // LLVM record suffix: W H B D
   uint8_t bits;
   const char* ctype;
   int bytes;
@@ -101,9 +101,9 @@ void add_alu(TableBuilder& t) {
     const std::string suffix = is64 ? "" : "_32";
     for (const auto& op : kAluOps) {
       const std::string sym = op.sym;
-      t.add({t.intern(std::string(op.name) + "_rr" + suffix), static_cast<uint8_t>(cls | op.op | kSrcX),
-             Form::Alu, kFieldDst | kFieldSrc, kind, kind, kNoKey, -1,
-             t.intern("$dst " + sym + " $src"), true, false});
+      t.add({t.intern(std::string(op.name) + "_rr" + suffix),
+             static_cast<uint8_t>(cls | op.op | kSrcX), Form::Alu, kFieldDst | kFieldSrc, kind,
+             kind, kNoKey, -1, t.intern("$dst " + sym + " $src"), true, false});
       t.add({t.intern(std::string(op.name) + "_ri" + suffix), static_cast<uint8_t>(cls | op.op),
              Form::Alu, kFieldDst | kFieldImm, kind, RegKind::None, kNoKey, -1,
              t.intern("$dst " + sym + " $imm"), true, false});
@@ -136,8 +136,9 @@ void add_jumps(TableBuilder& t) {
     const std::string suffix = is64 ? "" : "_32";
     for (const auto& op : kJmpOps) {
       const std::string sym = op.sym;
-      t.add({t.intern(std::string(op.name) + "_rr" + suffix), static_cast<uint8_t>(cls | op.op | kSrcX),
-             Form::Jump, kFieldDst | kFieldSrc | kFieldOff, kind, kind, kNoKey, -1,
+      t.add({t.intern(std::string(op.name) + "_rr" + suffix),
+             static_cast<uint8_t>(cls | op.op | kSrcX), Form::Jump,
+             kFieldDst | kFieldSrc | kFieldOff, kind, kind, kNoKey, -1,
              t.intern("if $dst " + sym + " $src goto $target"), op.llvm14, false});
       t.add({t.intern(std::string(op.name) + "_ri" + suffix), static_cast<uint8_t>(cls | op.op),
              Form::Jump, kFieldDst | kFieldImm | kFieldOff, kind, RegKind::None, kNoKey, -1,
@@ -148,8 +149,8 @@ void add_jumps(TableBuilder& t) {
          RegKind::None, kNoKey, kPseudoNone, "call $imm", true, false});
   t.add({"CALL_LOCAL", static_cast<uint8_t>(kClassJmp | 0x80), Form::CallLocal, kFieldImm,
          RegKind::None, RegKind::None, kNoKey, kPseudoCall, "call $target", true, false});
-  t.add({"RET", static_cast<uint8_t>(kClassJmp | 0x90), Form::Exit, 0, RegKind::None,
-         RegKind::None, kNoKey, -1, "exit", true, false});
+  t.add({"RET", static_cast<uint8_t>(kClassJmp | 0x90), Form::Exit, 0, RegKind::None, RegKind::None,
+         kNoKey, -1, "exit", true, false});
 }
 
 void add_loads_stores(TableBuilder& t) {
@@ -163,8 +164,8 @@ void add_loads_stores(TableBuilder& t) {
          false});
   t.add({"LD_pseudo_btf_id", lddw, Form::LdImm64, kFieldDst | kFieldImm, RegKind::R64,
          RegKind::None, kNoKey, kPseudoBtfId, "$dst = btf_id($imm) ll", false, false});
-  t.add({"LD_pseudo_func", lddw, Form::LdImm64, kFieldDst | kFieldImm, RegKind::R64,
-         RegKind::None, kNoKey, kPseudoFunc, "$dst = func($imm) ll", false, false});
+  t.add({"LD_pseudo_func", lddw, Form::LdImm64, kFieldDst | kFieldImm, RegKind::R64, RegKind::None,
+         kNoKey, kPseudoFunc, "$dst = func($imm) ll", false, false});
   t.add({"LD_pseudo_map_idx", lddw, Form::LdImm64, kFieldDst | kFieldImm, RegKind::R64,
          RegKind::None, kNoKey, kPseudoMapIdx, "$dst = map_idx($imm) ll", false, false});
   t.add({"LD_pseudo_map_idx_value", lddw, Form::LdImm64, kFieldDst | kFieldImm, RegKind::R64,
@@ -172,7 +173,7 @@ void add_loads_stores(TableBuilder& t) {
          false});
 
   for (const auto& size : kSizes) {
-    if (size.bytes == 8) continue;  // no 64-bit legacy packet loads
+    if (size.bytes == 8) continue; // no 64-bit legacy packet loads
     const std::string ct = size.ctype;
     t.add({t.intern(std::string("LD_ABS_") + size.suffix),
            static_cast<uint8_t>(kClassLd | kModeAbs | size.bits), Form::LdAbs, kFieldImm,
@@ -238,8 +239,7 @@ void add_atomics(TableBuilder& t) {
     t.add({t.intern("XCHG" + sfx), code, Form::Xchg, fields, RegKind::R64, kind, kXchg, -1,
            t.intern(is64 ? "$src = xchg_64($dst $off, $src)" : "$src = xchg32_32($dst $off, $src)"),
            false, false});
-    t.add({t.intern("CMPXCHG" + sfx), code, Form::Cmpxchg, fields, RegKind::R64, kind, kCmpxchg,
-           -1,
+    t.add({t.intern("CMPXCHG" + sfx), code, Form::Cmpxchg, fields, RegKind::R64, kind, kCmpxchg, -1,
            t.intern(is64 ? "r0 = cmpxchg_64($dst $off, r0, $src)"
                          : "w0 = cmpxchg32_32($dst $off, w0, $src)"),
            false, false});
@@ -271,9 +271,11 @@ const Table& table() {
   return t;
 }
 
-}  // namespace
+} // namespace
 
-std::span<const OpcodeInfo> opcode_table() { return table().all; }
+std::span<const OpcodeInfo> opcode_table() {
+  return table().all;
+}
 
 const OpcodeInfo* find_opcode(std::string_view name) {
   const auto& m = table().by_name;
@@ -293,12 +295,17 @@ int OpcodeInfo::access_bytes() const {
   case Form::Xchg:
   case Form::Cmpxchg:
     switch (code & 0x18) {
-    case 0x00: return 4;
-    case 0x08: return 2;
-    case 0x10: return 1;
-    default: return 8;
+    case 0x00:
+      return 4;
+    case 0x08:
+      return 2;
+    case 0x10:
+      return 1;
+    default:
+      return 8;
     }
-  default: return 0;
+  default:
+    return 0;
   }
 }
 
@@ -308,8 +315,10 @@ bool OpcodeInfo::writes_dst() const {
   case Form::Neg:
   case Form::Endian:
   case Form::LdImm64:
-  case Form::Load: return true;
-  default: return false;
+  case Form::Load:
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -339,8 +348,7 @@ void append_bytes(const Insn& insn, std::vector<uint8_t>& out) {
   }
 }
 
-std::optional<Insn> decode(std::span<const uint8_t> bytes, size_t byte_offset,
-                           DecodeError* error) {
+std::optional<Insn> decode(std::span<const uint8_t> bytes, size_t byte_offset, DecodeError* error) {
   auto failure = [&](std::string message) -> std::optional<Insn> {
     if (error) *error = {byte_offset, std::move(message)};
     return std::nullopt;
@@ -389,7 +397,8 @@ std::optional<Insn> decode(std::span<const uint8_t> bytes, size_t byte_offset,
 
 std::string validate(const Insn& insn) {
   const OpcodeInfo& op = *insn.op;
-  if (insn.dst >= kNumRegs) return "destination register r" + std::to_string(insn.dst) + " does not exist (r0-r10)";
+  if (insn.dst >= kNumRegs)
+    return "destination register r" + std::to_string(insn.dst) + " does not exist (r0-r10)";
   if (insn.src >= kNumRegs && op.src_key < 0)
     return "source register r" + std::to_string(insn.src) + " does not exist (r0-r10)";
   if (!(op.fields & kFieldDst) && insn.dst != 0) return "reserved dst_reg field must be 0";
@@ -422,9 +431,13 @@ std::string register_name(uint8_t reg, RegKind kind) {
 }
 
 namespace {
-std::string signed_offset(int64_t v) { return v < 0 ? "- " + std::to_string(-v) : "+ " + std::to_string(v); }
-std::string relative(int64_t v) { return v < 0 ? std::to_string(v) : "+" + std::to_string(v); }
-}  // namespace
+std::string signed_offset(int64_t v) {
+  return v < 0 ? "- " + std::to_string(-v) : "+ " + std::to_string(v);
+}
+std::string relative(int64_t v) {
+  return v < 0 ? std::to_string(v) : "+" + std::to_string(v);
+}
+} // namespace
 
 std::string format(const Insn& insn, int64_t index, const PrintOptions& options) {
   const OpcodeInfo& op = *insn.op;
@@ -464,11 +477,13 @@ std::string format(const Insn& insn, int64_t index, const PrintOptions& options)
         label = options.label_for(index + 1 + rel);
       // A numeric bpf-to-bpf call is spelled like the verifier log ("call pc+3"): LLVM's
       // "call 3" would be read back as helper 3.
-      if (label) out += *label;
-      else out += (op.form == Form::CallLocal ? "pc" : "") + relative(rel);
+      if (label)
+        out += *label;
+      else
+        out += (op.form == Form::CallLocal ? "pc" : "") + relative(rel);
     }
   }
   return out;
 }
 
-}  // namespace xdpml::bpf
+} // namespace xdpml::bpf

@@ -29,7 +29,7 @@ enum InsnClass : uint8_t {
 };
 
 constexpr int kInsnBytes = 8;
-constexpr int kNumRegs = 11;  // r0..r10
+constexpr int kNumRegs = 11; // r0..r10
 constexpr int kFramePointer = 10;
 
 // BPF_PSEUDO_* values carried in src_reg of ld_imm64 and call.
@@ -47,8 +47,8 @@ enum PseudoSrc : uint8_t {
 // One 8-byte slot exactly as the kernel sees it.
 struct RawInsn {
   uint8_t code = 0;
-  uint8_t dst = 0;  // 4 bits
-  uint8_t src = 0;  // 4 bits
+  uint8_t dst = 0; // 4 bits
+  uint8_t src = 0; // 4 bits
   int16_t off = 0;
   int32_t imm = 0;
 
@@ -64,24 +64,24 @@ struct RawInsn {
 enum class RegKind : uint8_t { None, R64, W32, Narrow };
 
 enum class Form : uint8_t {
-  Alu,          // dst op= src|imm (incl. mov)
-  Neg,          // dst = -dst
-  Endian,       // dst = be16 dst
-  Jump,         // if dst cond src|imm goto target
-  Ja,           // goto target
-  Call,         // call helper-id
-  CallLocal,    // call label (bpf-to-bpf, src_reg = 1)
-  Exit,         // exit
-  LdImm64,      // dst = imm64 ll (two slots); pseudo kinds keyed by src_reg
-  LdAbs,        // r0 = *(u32 *)skb[imm]
-  LdInd,        // r0 = *(u32 *)skb[src]
-  Load,         // dst = *(size *)(src + off)
-  Store,        // *(size *)(dst + off) = src
-  StoreImm,     // *(size *)(dst + off) = imm
-  Atomic,       // lock *(size *)(dst + off) op= src
-  AtomicFetch,  // src = atomic_fetch_op((size *)(dst + off), src)
-  Xchg,         // src = xchg_64(dst + off, src)
-  Cmpxchg,      // r0 = cmpxchg_64(dst + off, r0, src)
+  Alu,         // dst op= src|imm (incl. mov)
+  Neg,         // dst = -dst
+  Endian,      // dst = be16 dst
+  Jump,        // if dst cond src|imm goto target
+  Ja,          // goto target
+  Call,        // call helper-id
+  CallLocal,   // call label (bpf-to-bpf, src_reg = 1)
+  Exit,        // exit
+  LdImm64,     // dst = imm64 ll (two slots); pseudo kinds keyed by src_reg
+  LdAbs,       // r0 = *(u32 *)skb[imm]
+  LdInd,       // r0 = *(u32 *)skb[src]
+  Load,        // dst = *(size *)(src + off)
+  Store,       // *(size *)(dst + off) = src
+  StoreImm,    // *(size *)(dst + off) = imm
+  Atomic,      // lock *(size *)(dst + off) op= src
+  AtomicFetch, // src = atomic_fetch_op((size *)(dst + off), src)
+  Xchg,        // src = xchg_64(dst + off, src)
+  Cmpxchg,     // r0 = cmpxchg_64(dst + off, r0, src)
 };
 
 // Which encoding fields carry operands; all others must be zero (or equal the entry's key).
@@ -95,17 +95,17 @@ enum OperandField : uint8_t {
 constexpr int32_t kNoKey = INT32_MIN;
 
 struct OpcodeInfo {
-  std::string_view name;  // LLVM's record name where it has one (ADD_ri_32, LDW, XFADDD …)
+  std::string_view name; // LLVM's record name where it has one (ADD_ri_32, LDW, XFADDD …)
   uint8_t code;
   Form form;
-  uint8_t fields;  // OperandField mask
+  uint8_t fields; // OperandField mask
   RegKind dst_kind;
   RegKind src_kind;
-  int32_t imm_key;         // entry applies only when imm == imm_key (endian width, atomic op)
-  int src_key;             // entry applies only when src_reg == src_key (-1: any)
-  std::string_view text;   // template; $dst $src $imm $imm2 $off $target $imm64 are operands
-  bool llvm14;             // llvm-mc 14 assembles this spelling
-  bool parse_only;         // alternative spelling accepted by the assembler, never printed
+  int32_t imm_key;       // entry applies only when imm == imm_key (endian width, atomic op)
+  int src_key;           // entry applies only when src_reg == src_key (-1: any)
+  std::string_view text; // template; $dst $src $imm $imm2 $off $target $imm64 are operands
+  bool llvm14;           // llvm-mc 14 assembles this spelling
+  bool parse_only;       // alternative spelling accepted by the assembler, never printed
 
   uint8_t insn_class() const { return code & 0x07; }
   int slots() const { return form == Form::LdImm64 ? 2 : 1; }
@@ -172,4 +172,4 @@ std::string register_name(uint8_t reg, RegKind kind);
 // Spelling of a jump condition for diagnostics and the builder.
 enum class Cond : uint8_t { Eq, Ne, Gt, Ge, Lt, Le, Sgt, Sge, Slt, Sle, Set };
 
-}  // namespace xdpml::bpf
+} // namespace xdpml::bpf

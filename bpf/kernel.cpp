@@ -32,7 +32,8 @@ VerifierError summarize_verifier_log(const std::string& log) {
   // The kernel ends with "processed N insns ..." and sometimes a blank summary; the error is
   // the last line that is not such a summary.
   static const std::regex insn_line(R"(^(\d+): \([0-9a-f]{2}\))");
-  static const std::regex summary(R"(^(processed \d+ insns|verification time|stack depth|max_states_per_insn|; ))");
+  static const std::regex summary(
+      R"(^(processed \d+ insns|verification time|stack depth|max_states_per_insn|; ))");
   int err_line = -1;
   for (int i = static_cast<int>(lines.size()) - 1; i >= 0; --i) {
     if (std::regex_search(lines[i], summary)) continue;
@@ -61,7 +62,8 @@ VerifierError summarize_verifier_log(const std::string& log) {
 
 Result<LoadedProgram> load_program(std::span<const uint8_t> code, const LoadOptions& options) {
   if (code.empty() || code.size() % kInsnBytes)
-    return fail("program of " + std::to_string(code.size()) + " bytes is not a whole number of instructions");
+    return fail("program of " + std::to_string(code.size()) +
+                " bytes is not a whole number of instructions");
   std::vector<char> log(1 << 20);
   LIBBPF_OPTS(bpf_prog_load_opts, opts);
   opts.log_buf = log.data();
@@ -78,12 +80,14 @@ Result<LoadedProgram> load_program(std::span<const uint8_t> code, const LoadOpti
   if (fd < 0) {
     const int err = -fd;
     if (err == EPERM)
-      return fail("the kernel refused to load the program: " + std::string(strerror(err)), {}, "loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)");
+      return fail("the kernel refused to load the program: " + std::string(strerror(err)), {},
+                  "loading BPF programs needs root (CAP_BPF and CAP_NET_ADMIN)");
     const auto v = summarize_verifier_log(out.verifier_log);
     std::string msg = "the verifier rejected the program";
     if (v.insn_index >= 0) msg += " at instruction " + std::to_string(v.insn_index);
     msg += ": " + (v.message.empty() ? std::string(strerror(err)) : v.message);
-    Diagnostic d = make_error(msg, {"<kernel>", 0, 0, 1, "verifier"}, v.excerpt.empty() ? "" : "verifier log excerpt:\n" + v.excerpt);
+    Diagnostic d = make_error(msg, {"<kernel>", 0, 0, 1, "verifier"},
+                              v.excerpt.empty() ? "" : "verifier log excerpt:\n" + v.excerpt);
     return fail(d);
   }
   out.fd = Fd(fd);
@@ -113,8 +117,11 @@ Result<TestRunResult> test_run(int prog_fd, std::span<const uint8_t> packet, uin
   opts.repeat = repeat;
   const int err = bpf_prog_test_run_opts(prog_fd, &opts);
   if (err < 0)
-    return fail("BPF_PROG_TEST_RUN failed: " + std::string(strerror(-err)), {"<kernel>", 0, 0, 1, "test run"},
-                -err == EINVAL ? "XDP test runs need a packet of at least 14 bytes (an Ethernet header)" : "");
+    return fail("BPF_PROG_TEST_RUN failed: " + std::string(strerror(-err)),
+                {"<kernel>", 0, 0, 1, "test run"},
+                -err == EINVAL
+                    ? "XDP test runs need a packet of at least 14 bytes (an Ethernet header)"
+                    : "");
   r.retval = opts.retval;
   r.duration_ns = opts.duration;
   r.data_out.resize(opts.data_size_out);
@@ -129,4 +136,4 @@ bool can_load_programs() {
   return p.ok();
 }
 
-}  // namespace xdpml::bpf
+} // namespace xdpml::bpf

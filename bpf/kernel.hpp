@@ -36,11 +36,11 @@ private:
 };
 
 struct LoadOptions {
-  uint32_t prog_type = 6;  // BPF_PROG_TYPE_XDP
+  uint32_t prog_type = 6; // BPF_PROG_TYPE_XDP
   std::string name = "xdpml_prog";
   std::string license = "GPL";
-  uint32_t prog_flags = 0;  // e.g. BPF_F_STRICT_ALIGNMENT
-  uint32_t log_level = 1;   // 1: log on failure paths; 2: every instruction
+  uint32_t prog_flags = 0; // e.g. BPF_F_STRICT_ALIGNMENT
+  uint32_t log_level = 1;  // 1: log on failure paths; 2: every instruction
 };
 
 struct LoadedProgram {
@@ -52,9 +52,9 @@ struct LoadedProgram {
 
 // What went wrong, distilled from a verifier log.
 struct VerifierError {
-  int insn_index = -1;      // the instruction the verifier was at, if the log says
-  std::string message;      // the verifier's own last words
-  std::string excerpt;      // a few lines of context before the error
+  int insn_index = -1; // the instruction the verifier was at, if the log says
+  std::string message; // the verifier's own last words
+  std::string excerpt; // a few lines of context before the error
 };
 VerifierError summarize_verifier_log(const std::string& log);
 
@@ -64,7 +64,7 @@ Result<LoadedProgram> load_program(const std::vector<Insn>& insns, const LoadOpt
 struct TestRunResult {
   uint32_t retval = 0;
   std::vector<uint8_t> data_out;
-  uint32_t duration_ns = 0;  // average per repetition, as the kernel reports it
+  uint32_t duration_ns = 0; // average per repetition, as the kernel reports it
 };
 
 // Runs the program `repeat` times on one copy of `packet` (the kernel reuses the buffer:
@@ -74,4 +74,4 @@ Result<TestRunResult> test_run(int prog_fd, std::span<const uint8_t> packet, uin
 // True when this process may load BPF programs (root / CAP_BPF and a kernel with BPF).
 bool can_load_programs();
 
-}  // namespace xdpml::bpf
+} // namespace xdpml::bpf

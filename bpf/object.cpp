@@ -13,17 +13,26 @@ namespace xdpml::bpf {
 
 std::string reloc_type_name(uint32_t type) {
   switch (type) {
-  case kRelocNone: return "R_BPF_NONE";
-  case kReloc64_64: return "R_BPF_64_64";
-  case kRelocAbs64: return "R_BPF_64_ABS64";
-  case kRelocAbs32: return "R_BPF_64_ABS32";
-  case kRelocNoDyld32: return "R_BPF_64_NODYLD32";
-  case kReloc64_32: return "R_BPF_64_32";
-  default: return "R_BPF_" + std::to_string(type);
+  case kRelocNone:
+    return "R_BPF_NONE";
+  case kReloc64_64:
+    return "R_BPF_64_64";
+  case kRelocAbs64:
+    return "R_BPF_64_ABS64";
+  case kRelocAbs32:
+    return "R_BPF_64_ABS32";
+  case kRelocNoDyld32:
+    return "R_BPF_64_NODYLD32";
+  case kReloc64_32:
+    return "R_BPF_64_32";
+  default:
+    return "R_BPF_" + std::to_string(type);
   }
 }
 
-bool Section::is_code() const { return (flags & kShfExec) != 0; }
+bool Section::is_code() const {
+  return (flags & kShfExec) != 0;
+}
 
 int ObjectFile::find_section(std::string_view name) const {
   for (size_t i = 0; i < sections.size(); ++i)
@@ -76,7 +85,9 @@ void ensure_function_symbols(ObjectFile& object) {
     if (!has_entry_at_zero && sec.name != ".text") {
       Symbol s;
       s.name = sec.name;
-      std::replace_if(s.name.begin(), s.name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != '_'; }, '_');
+      std::replace_if(
+          s.name.begin(), s.name.end(),
+          [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != '_'; }, '_');
       s.section = static_cast<int>(si);
       s.type = STT_FUNC;
       s.bind = STB_GLOBAL;
@@ -122,7 +133,7 @@ struct BtfDeleter {
 };
 using BtfPtr = std::unique_ptr<btf, BtfDeleter>;
 
-}  // namespace
+} // namespace
 
 std::optional<uint32_t> map_type_from_name(std::string_view name) {
   for (const auto& m : kMapTypes)
@@ -148,8 +159,9 @@ Status materialize_maps(ObjectFile& object) {
   if (btf_index >= 0) {
     const auto& data = object.sections[btf_index].data;
     owned.reset(btf__new(data.data(), data.size()));
-    if (!owned) return fail("cannot parse the existing .BTF section: " + std::string(strerror(errno)),
-                          {"<object>", 0, 0, 1, "section '.BTF'"});
+    if (!owned)
+      return fail("cannot parse the existing .BTF section: " + std::string(strerror(errno)),
+                  {"<object>", 0, 0, 1, "section '.BTF'"});
   } else {
     owned.reset(btf__new_empty());
     if (!owned) return fail("cannot create BTF: " + std::string(strerror(errno)));
@@ -171,10 +183,18 @@ Status materialize_maps(ObjectFile& object) {
   auto typed_field = [&](uint32_t size) -> int {
     int t;
     switch (size) {
-    case 1: t = btf__add_int(b, "unsigned char", 1, 0); break;
-    case 2: t = btf__add_int(b, "unsigned short", 2, 0); break;
-    case 4: t = btf__add_int(b, "unsigned int", 4, 0); break;
-    case 8: t = btf__add_int(b, "unsigned long long", 8, 0); break;
+    case 1:
+      t = btf__add_int(b, "unsigned char", 1, 0);
+      break;
+    case 2:
+      t = btf__add_int(b, "unsigned short", 2, 0);
+      break;
+    case 4:
+      t = btf__add_int(b, "unsigned int", 4, 0);
+      break;
+    case 8:
+      t = btf__add_int(b, "unsigned long long", 8, 0);
+      break;
     default: {
       const int byte = btf__add_int(b, "unsigned char", 1, 0);
       t = byte < 0 ? byte : btf__add_array(b, int_id, byte, size);
@@ -202,10 +222,15 @@ Status materialize_maps(ObjectFile& object) {
     const uint32_t size = nfields * 8;
     const int st = btf__add_struct(b, nullptr, size);
     if (auto s = check(st, "the map struct"); !s) return s;
-    const std::pair<const char*, int> fields[] = {{"type", type_f}, {"key", key_f}, {"value", value_f},
-                                                  {"max_entries", max_f}, {"map_flags", flags_f}};
+    const std::pair<const char*, int> fields[] = {{"type", type_f},
+                                                  {"key", key_f},
+                                                  {"value", value_f},
+                                                  {"max_entries", max_f},
+                                                  {"map_flags", flags_f}};
     for (uint32_t i = 0; i < nfields; ++i)
-      if (auto s = check(btf__add_field(b, fields[i].first, fields[i].second, i * 64, 0), "a field"); !s)
+      if (auto s =
+              check(btf__add_field(b, fields[i].first, fields[i].second, i * 64, 0), "a field");
+          !s)
         return s;
     const int var = btf__add_var(b, m.name.c_str(), BTF_VAR_GLOBAL_ALLOCATED, st);
     if (auto s = check(var, "the map variable"); !s) return s;
@@ -224,7 +249,8 @@ Status materialize_maps(ObjectFile& object) {
   const int sec = btf__add_datasec(b, ".maps", static_cast<uint32_t>(maps.data.size()));
   if (auto s = check(sec, "the .maps datasec"); !s) return s;
   for (const auto& p : placed)
-    if (auto s = check(btf__add_datasec_var_info(b, p.var_id, p.offset, p.size), "datasec info"); !s)
+    if (auto s = check(btf__add_datasec_var_info(b, p.var_id, p.offset, p.size), "datasec info");
+        !s)
       return s;
 
   uint32_t raw_size = 0;
@@ -240,4 +266,4 @@ Status materialize_maps(ObjectFile& object) {
   return ok_status();
 }
 
-}  // namespace xdpml::bpf
+} // namespace xdpml::bpf

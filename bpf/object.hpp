@@ -16,32 +16,32 @@ namespace xdpml::bpf {
 // ELF relocation types of the BPF backend (llvm BPFELFObjectWriter).
 enum RelocType : uint32_t {
   kRelocNone = 0,
-  kReloc64_64 = 1,       // ld_imm64 of a map / data address
-  kRelocAbs64 = 2,       // .quad sym
-  kRelocAbs32 = 3,       // .long sym (non-code)
-  kRelocNoDyld32 = 4,    // .long sym where sym lives in code (e.g. .BTF.ext)
-  kReloc64_32 = 10,      // call to a function through a symbol
+  kReloc64_64 = 1,    // ld_imm64 of a map / data address
+  kRelocAbs64 = 2,    // .quad sym
+  kRelocAbs32 = 3,    // .long sym (non-code)
+  kRelocNoDyld32 = 4, // .long sym where sym lives in code (e.g. .BTF.ext)
+  kReloc64_32 = 10,   // call to a function through a symbol
 };
 
 std::string reloc_type_name(uint32_t type);
 
 struct Relocation {
-  uint64_t offset = 0;  // byte offset inside the section
+  uint64_t offset = 0; // byte offset inside the section
   uint32_t type = kRelocNone;
-  int symbol = -1;      // index into ObjectFile::symbols
+  int symbol = -1; // index into ObjectFile::symbols
 };
 
 struct Section {
   std::string name;
-  uint32_t type = 1;    // SHT_PROGBITS
-  uint64_t flags = 0;   // SHF_*
+  uint32_t type = 1;  // SHT_PROGBITS
+  uint64_t flags = 0; // SHF_*
   uint64_t align = 1;
   uint64_t entsize = 0;
-  std::vector<uint8_t> data;  // empty for SHT_NOBITS
+  std::vector<uint8_t> data; // empty for SHT_NOBITS
   uint64_t nobits_size = 0;
   std::vector<Relocation> relocations;
 
-  bool is_code() const;  // SHF_EXECINSTR
+  bool is_code() const; // SHF_EXECINSTR
   uint64_t size() const { return type == 8 /*SHT_NOBITS*/ ? nobits_size : data.size(); }
 };
 
@@ -49,17 +49,17 @@ constexpr int kSectionUndefined = -1, kSectionAbsolute = -2, kSectionCommon = -3
 
 struct Symbol {
   std::string name;
-  int section = -1;  // index into ObjectFile::sections; -1 undefined; -2 absolute; -3 common
+  int section = -1; // index into ObjectFile::sections; -1 undefined; -2 absolute; -3 common
   uint64_t value = 0;
   uint64_t size = 0;
-  uint8_t type = 0;  // STT_NOTYPE/OBJECT/FUNC/SECTION/FILE
-  uint8_t bind = 0;  // STB_LOCAL/GLOBAL/WEAK
+  uint8_t type = 0; // STT_NOTYPE/OBJECT/FUNC/SECTION/FILE
+  uint8_t bind = 0; // STB_LOCAL/GLOBAL/WEAK
 };
 
 // A BTF-defined map: the writer lays it out in `.maps` and describes it in `.BTF`.
 struct MapDef {
   std::string name;
-  uint32_t type = 2;  // BPF_MAP_TYPE_ARRAY
+  uint32_t type = 2; // BPF_MAP_TYPE_ARRAY
   uint32_t key_size = 4;
   uint32_t value_size = 8;
   uint32_t max_entries = 1;
@@ -69,8 +69,8 @@ struct MapDef {
 struct ObjectFile {
   std::vector<Section> sections;
   std::vector<Symbol> symbols;
-  std::vector<MapDef> maps;  // not yet materialised
-  std::string source_file;   // STT_FILE symbol, if any
+  std::vector<MapDef> maps; // not yet materialised
+  std::string source_file;  // STT_FILE symbol, if any
 
   int find_section(std::string_view name) const;
   int find_symbol(std::string_view name) const;
@@ -96,4 +96,4 @@ Status materialize_maps(ObjectFile& object);
 std::optional<uint32_t> map_type_from_name(std::string_view name);
 std::string map_type_name(uint32_t type);
 
-}  // namespace xdpml::bpf
+} // namespace xdpml::bpf

@@ -13,7 +13,9 @@ int report_failure(const Failure& failure, bool json, int code) {
   }
   nlohmann::json errors = nlohmann::json::array();
   for (const auto& d : failure.diagnostics.items()) {
-    nlohmann::json e{{"severity", d.severity == Severity::Error ? "error" : (d.severity == Severity::Warning ? "warning" : "note")},
+    nlohmann::json e{{"severity", d.severity == Severity::Error
+                                      ? "error"
+                                      : (d.severity == Severity::Warning ? "warning" : "note")},
                      {"message", d.message}};
     if (!d.location.file.empty()) e["file"] = d.location.file;
     if (d.location.line) e["line"] = d.location.line;
@@ -26,4 +28,4 @@ int report_failure(const Failure& failure, bool json, int code) {
   return code;
 }
 
-}  // namespace xdpml
+} // namespace xdpml

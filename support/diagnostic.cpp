@@ -8,13 +8,16 @@ namespace xdpml {
 namespace {
 const char* severity_name(Severity s) {
   switch (s) {
-  case Severity::Error: return "error";
-  case Severity::Warning: return "warning";
-  case Severity::Note: return "note";
+  case Severity::Error:
+    return "error";
+  case Severity::Warning:
+    return "warning";
+  case Severity::Note:
+    return "note";
   }
   return "error";
 }
-}  // namespace
+} // namespace
 
 std::string Diagnostic::render() const {
   std::ostringstream out;
@@ -74,4 +77,4 @@ std::string Diagnostics::render() const {
   return out.str();
 }
 
-}  // namespace xdpml
+} // namespace xdpml

@@ -13,18 +13,18 @@ namespace xdpml {
 enum class Severity { Error, Warning, Note };
 
 struct SourceLocation {
-  std::string file;  // path, or "<object>"/"<model>" when there is no text source
-  int line = 0;      // 1-based; 0 = no line
-  int column = 0;    // 1-based; 0 = no column
-  int length = 1;    // width of the caret underline
-  std::string context;  // e.g. "section 'xdp'", "model node dense_1": printed after the position
+  std::string file;    // path, or "<object>"/"<model>" when there is no text source
+  int line = 0;        // 1-based; 0 = no line
+  int column = 0;      // 1-based; 0 = no column
+  int length = 1;      // width of the caret underline
+  std::string context; // e.g. "section 'xdp'", "model node dense_1": printed after the position
 };
 
 struct Diagnostic {
   Severity severity = Severity::Error;
   std::string message;
   SourceLocation location;
-  std::string source_line;  // the text line the location points into, if any
+  std::string source_line; // the text line the location points into, if any
   std::string hint;
 
   // Renders "file:line:col: error: message", the source line, a caret, and "hint: ...".
@@ -49,4 +49,4 @@ private:
   std::vector<Diagnostic> items_;
 };
 
-}  // namespace xdpml
+} // namespace xdpml

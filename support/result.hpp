@@ -18,7 +18,9 @@ inline Failure fail(Diagnostic d) {
   f.diagnostics.add(std::move(d));
   return f;
 }
-inline Failure fail(Diagnostics d) { return Failure{std::move(d)}; }
+inline Failure fail(Diagnostics d) {
+  return Failure{std::move(d)};
+}
 inline Failure fail(std::string message, SourceLocation loc = {}, std::string hint = {}) {
   return fail(make_error(std::move(message), std::move(loc), std::move(hint)));
 }
@@ -48,6 +50,8 @@ private:
 
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
-}  // namespace xdpml
+} // namespace xdpml

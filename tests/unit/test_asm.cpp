@@ -20,7 +20,7 @@ std::string unescape(const std::string& s) {
   }
   return out;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("asm-errors.txt: bad input is reported at file:line:col with a hint", "[asm][data]") {
   const auto lines = read_lines(source_path("tests/data/asm-errors.txt"));
@@ -35,7 +35,8 @@ TEST_CASE("asm-errors.txt: bad input is reported at file:line:col with a hint", 
     auto obj = assembler::assemble(unescape(f[0]), {"case.s"});
     REQUIRE_FALSE(obj);
     const auto& d = obj.diagnostics().items().front();
-    const std::string where = std::to_string(d.location.line) + ":" + std::to_string(d.location.column);
+    const std::string where =
+        std::to_string(d.location.line) + ":" + std::to_string(d.location.column);
     INFO(obj.diagnostics().render());
     CHECK(d.location.file == "case.s");
     CHECK(where == f[1]);
@@ -50,8 +51,9 @@ TEST_CASE("asm-errors.txt: bad input is reported at file:line:col with a hint", 
 }
 
 TEST_CASE("programs without .type get an STT_FUNC symbol with a size", "[asm][elf]") {
-  auto obj = assembler::assemble(".section xdp,\"ax\",@progbits\n.globl prog\nprog:\n w0 = 2\n exit\n"
-                                 ".section license,\"aw\",@progbits\n.asciz \"GPL\"\n");
+  auto obj =
+      assembler::assemble(".section xdp,\"ax\",@progbits\n.globl prog\nprog:\n w0 = 2\n exit\n"
+                          ".section license,\"aw\",@progbits\n.asciz \"GPL\"\n");
   REQUIRE(obj);
   const int s = obj->find_symbol("prog");
   REQUIRE(s >= 0);
@@ -133,7 +135,8 @@ TEST_CASE("data directives with symbol differences and relocations", "[asm]") {
   INFO((obj ? "" : obj.diagnostics().render()));
   REQUIRE(obj);
   const auto& ext = obj->sections[obj->find_section(".BTF.ext")];
-  const std::vector<uint8_t> want = {8, 0, 0, 0, 8, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0xb4, 0x02, 0xff, 0xff, 0xff, 'a', '\t', 'b', 0};
+  const std::vector<uint8_t> want = {8, 0, 0, 0,    8,    0,    0,    0,    16,  0,    0,   0, 0,
+                                     0, 0, 0, 0xb4, 0x02, 0xff, 0xff, 0xff, 'a', '\t', 'b', 0};
   CHECK(hex(ext.data) == hex(want));
   REQUIRE(ext.relocations.size() == 2);
   CHECK(ext.relocations[0].type == bpf::kRelocNoDyld32);

@@ -23,14 +23,14 @@ bool no_kernel() {
 
 std::vector<uint8_t> udp_frame(uint16_t port, size_t payload) {
   std::vector<uint8_t> f(42 + payload, 0);
-  f[12] = 0x08;  // IPv4
+  f[12] = 0x08; // IPv4
   f[14] = 0x45;
-  f[23] = 17;  // UDP
+  f[23] = 17; // UDP
   f[36] = static_cast<uint8_t>(port >> 8);
   f[37] = static_cast<uint8_t>(port);
   return f;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("builder reads like the assembly and resolves labels", "[builder]") {
   Builder b;
@@ -53,9 +53,15 @@ TEST_CASE("builder reads like the assembly and resolves labels", "[builder]") {
     text.push_back(format(i, slot));
     slot += i.slots();
   }
-  const std::vector<std::string> want = {"w2 = *(u32 *)(r1 + 0)", "w3 = *(u32 *)(r1 + 4)", "w0 = 2", "r4 = r2",
-                                         "r4 += 42", "if r4 > r3 goto +3", "r5 = 4886718345 ll",
-                                         "*(u8 *)(r2 + 41) = w0", "exit"};
+  const std::vector<std::string> want = {"w2 = *(u32 *)(r1 + 0)",
+                                         "w3 = *(u32 *)(r1 + 4)",
+                                         "w0 = 2",
+                                         "r4 = r2",
+                                         "r4 += 42",
+                                         "if r4 > r3 goto +3",
+                                         "r5 = 4886718345 ll",
+                                         "*(u8 *)(r2 + 41) = w0",
+                                         "exit"};
   CHECK(text == want);
 }
 
@@ -89,7 +95,9 @@ TEST_CASE("builder reports bad programs as errors, not asserts", "[builder]") {
   }
 }
 
-TEST_CASE("kernel: an assembled program loads and BPF_PROG_TEST_RUN gives the expected verdict and bytes", "[kernel]") {
+TEST_CASE(
+    "kernel: an assembled program loads and BPF_PROG_TEST_RUN gives the expected verdict and bytes",
+    "[kernel]") {
   if (no_kernel()) return;
   // Rewrites byte 42 (first payload byte) to 0x5a and returns XDP_TX for UDP port 6666,
   // passes everything else untouched.
@@ -175,15 +183,17 @@ TEST_CASE("kernel: builder output is accepted and behaves like its assembly", "[
   pkt[0] = 0x00;
   pkt[1] = 0x00;
   pkt[2] = 0x01;
-  pkt[3] = 0x02;  // big-endian 0x0102 = 258
+  pkt[3] = 0x02; // big-endian 0x0102 = 258
   auto r = test_run(prog->fd.get(), pkt);
   REQUIRE(r);
   CHECK(r->retval == 1);
-  const uint32_t v = r->data_out[12] | (r->data_out[13] << 8) | (r->data_out[14] << 16) | (static_cast<uint32_t>(r->data_out[15]) << 24);
+  const uint32_t v = r->data_out[12] | (r->data_out[13] << 8) | (r->data_out[14] << 16) |
+                     (static_cast<uint32_t>(r->data_out[15]) << 24);
   CHECK(v == 258u * 3u);
 }
 
-TEST_CASE("kernel: an object with a .bpf_map loads through libbpf and updates its map", "[kernel][elf]") {
+TEST_CASE("kernel: an object with a .bpf_map loads through libbpf and updates its map",
+          "[kernel][elf]") {
   if (no_kernel()) return;
   auto obj = assembler::assemble(R"(
 	.bpf_map hits, array, 4, 8, 2

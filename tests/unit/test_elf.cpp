@@ -11,14 +11,15 @@ using namespace xdpml::testing;
 
 namespace {
 std::vector<uint8_t> sample_image() {
-  auto obj = assembler::assemble(".bpf_map m, array, 4, 8, 2\n.section xdp,\"ax\",@progbits\n.globl p\np:\n r1 = m ll\n w0 = 2\n exit\n"
+  auto obj = assembler::assemble(".bpf_map m, array, 4, 8, 2\n.section "
+                                 "xdp,\"ax\",@progbits\n.globl p\np:\n r1 = m ll\n w0 = 2\n exit\n"
                                  ".section license,\"aw\",@progbits\n.asciz \"GPL\"\n");
   REQUIRE(obj);
   auto image = bpf::write_elf(*obj);
   REQUIRE(image);
   return *image;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("ELF write then read preserves sections, symbols and relocations", "[elf]") {
   const auto image = sample_image();
@@ -57,9 +58,10 @@ TEST_CASE("truncated or corrupted ELF is an error naming the problem, never a cr
     std::mt19937 rng(42);
     for (int iter = 0; iter < 3000; ++iter) {
       auto bad = image;
-      for (int k = 0; k < 4; ++k) bad[rng() % bad.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
+      for (int k = 0; k < 4; ++k)
+        bad[rng() % bad.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
       auto r = bpf::read_elf(bad, "flip.o");
-      (void)r;  // must return, either way
+      (void)r; // must return, either way
     }
     SUCCEED();
   }
@@ -72,7 +74,7 @@ TEST_CASE("truncated or corrupted ELF is an error naming the problem, never a cr
   }
   SECTION("wrong machine") {
     auto bad = image;
-    bad[18] = 62;  // EM_X86_64
+    bad[18] = 62; // EM_X86_64
     bad[19] = 0;
     auto r = bpf::read_elf(bad, "x86.o");
     REQUIRE_FALSE(r);

@@ -37,7 +37,7 @@ void load(std::vector<Case>& cases, std::vector<Alt>& alts) {
     cases.push_back({n, parse_hex(f[0]), f[1]});
   }
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("insns.txt: text assembles to the listed bytes", "[isa][data]") {
   std::vector<Case> cases;

@@ -12,7 +12,9 @@
 
 namespace xdpml::testing {
 
-inline std::string source_path(const std::string& relative) { return std::string(XDPML_SOURCE_DIR) + "/" + relative; }
+inline std::string source_path(const std::string& relative) {
+  return std::string(XDPML_SOURCE_DIR) + "/" + relative;
+}
 
 inline std::vector<std::string> read_lines(const std::string& path) {
   std::ifstream in(path);
@@ -42,7 +44,8 @@ inline std::vector<std::string> split_fields(const std::string& line) {
 }
 
 // Bytes of .text after assembling one instruction; the failure text on error.
-inline std::vector<uint8_t> assemble_text_section(const std::string& insn, std::string* error = nullptr) {
+inline std::vector<uint8_t> assemble_text_section(const std::string& insn,
+                                                  std::string* error = nullptr) {
   auto obj = assembler::assemble("\t.text\n\t" + insn + "\n", {"<test>"});
   if (!obj) {
     if (error) *error = obj.diagnostics().render();
@@ -64,8 +67,9 @@ inline std::string hex(const std::vector<uint8_t>& b) {
 inline std::vector<uint8_t> parse_hex(const std::string& s) {
   std::vector<uint8_t> out;
   std::istringstream in(s);
-  for (std::string byte; in >> byte;) out.push_back(static_cast<uint8_t>(std::stoul(byte, nullptr, 16)));
+  for (std::string byte; in >> byte;)
+    out.push_back(static_cast<uint8_t>(std::stoul(byte, nullptr, 16)));
   return out;
 }
 
-}  // namespace xdpml::testing
+} // namespace xdpml::testing

@@ -1,0 +1,188 @@
+// Reference evaluators of the ANOVA (Chebyshev) segmenter (design.md section 4).
+//
+// A packet carries 16 consecutive samples: window A = x[0..7] and window B = x[8..15]. With
+// mu, sigma^2 the mean and population variance of A, tot = #{x in B : |x - mu| >= eps}, and
+// Chebyshev's inequality P(|X - mu| >= eps) <= sigma^2/eps^2 (which holds if all 16 samples come
+// from one distribution), the segmenter reports a change point ("split") when the observed
+// fraction exceeds the bound:
+//
+//     split  <=>  tot/8 > sigma^2/eps^2  <=>  tot*eps^2 > 8*sigma^2        (eps > 0)
+//
+// Result tags (written into the packet's tag field, design.md section 3):
+//     kSplit = 1, kNoSplit = 2, kInvalid = 3 (the input cannot be evaluated exactly: NaN, Inf,
+//     negative, too large, not a decimal, bad parameters). An evaluator never answers 1 or 2 for
+//     an input it cannot evaluate: "invalid" is always preferred over a possibly wrong split.
+//
+// This header provides five evaluators, from the exact definition down to the 2019 report's
+// integer program, so that every difference between them can be measured and explained:
+//
+//   decide_rational        exact arithmetic on the decimal texts of the data (the ground truth
+//                          for data that is given as decimals; no scale, no rounding anywhere).
+//   decide_exact           the bit-exact integer semantics of the compiled eBPF program on
+//                          integerized samples X = round(x*scale), computed with exact rationals.
+//                          THIS IS THE ORACLE the compiler's generated code must match bit for bit.
+//   decide_with_constants  the same decision computed the way the generated code does it (32-bit
+//                          per-sample work, 64-bit sums, three precomputed constants); proven
+//                          equal to decide_exact by the tests.
+//   decide_double          the report's floating-point algorithm (the "float model").
+//   decide_osh_int         the report's v1 integer algorithm (x*16384 truncated, floor means,
+//                          hand-picked constants), kept to measure what the exact version fixes.
+//
+// Where the integer formulas come from. Let X_i be the integerized samples (X = x*scale when that
+// is an integer), S = sum_A X, Q = sum_A X^2. Then, exactly (multiply through by 8*scale, resp.
+// 64*scale^2):
+//     mu*scale = S/8,  64*sigma^2*scale^2 = 8Q - S^2 =: D   (>= 0 by Cauchy-Schwarz)
+//     |x - mu| >= eps   <=>  |8X - S| >= 8*eps*scale  <=>  |8X - S| >= T := ceil(8*eps*scale)
+//                          (the left side is an integer, so comparing with the ceiling is exact)
+//     tot*eps^2 > 8*sigma^2  <=>  D < tot * y,  y := 8*(eps*scale)^2  (a rational constant)
+// With eps = 0 every sample counts (|8X - S| >= 0) and y = 0, so D < 0 never holds: no split, in
+// agreement with the rational definition (sigma^2/0 is treated as +infinity).
+//
+// Widths. Samples are bounded by kMaxInput = 2^28 (exclusive): then 8X < 2^31 and S < 2^31, so
+// the per-sample test |8X - S| >= T is 32-bit work when T < 2^31; X^2 < 2^56, Q < 2^59,
+// 8Q < 2^62 and S^2 < 2^62, so D fits a signed 64-bit register, and tot*Y0 <= 8*Y0 < 2^62 when
+// Y0*8 + 8 < 2^62 (compile_constants refuses parameters beyond these bounds).
+#pragma once
+
+#include "compiler/anova/rational.hpp"
+#include "support/result.hpp"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace xdpml::anova {
+
+constexpr int kSplit = 1;
+constexpr int kNoSplit = 2;
+constexpr int kInvalid = 3;
+
+constexpr int kWindow = 8;        // samples per window (A and B)
+constexpr int kSamples = 16;      // samples per packet (A then B)
+constexpr uint32_t kMaxInput = 1u << 28;  // integerized samples must be < kMaxInput
+
+// The report's defaults: eps = 0.1, samples integerized x16384.
+constexpr std::string_view kDefaultEpsilon = "0.1";
+constexpr uint32_t kDefaultScale = 16384;
+
+// Segmenter parameters. epsilon is exact (parsed from its decimal text), epsilon >= 0.
+// scale is the integerization factor: the sender (osh-u32) or the f64 eBPF program turns a sample
+// x into round_half_even(x*scale). scale > 0.
+struct Params {
+  Rational epsilon;
+  uint32_t scale = kDefaultScale;
+};
+
+// Parses and validates parameters: epsilon must be a decimal >= 0 (Rational::parse limits), scale
+// must be positive.
+Result<Params> make_params(std::string_view epsilon, uint32_t scale);
+
+// ---------------------------------------------------------------------------------------------
+// Integerization.
+//
+// integerize(x, scale) = round-half-to-even of the EXACT real product x*scale. The product is
+// formed from the IEEE-754 bits (x = m*2^e with a 53-bit integer m, so x*scale = m*scale*2^e with
+// m*scale < 2^85) in unsigned __int128; computing x*scale in double would round once before the
+// rounding to an integer, and double rounding is visible exactly at the .5 ties that matter here.
+// Half-to-even (not half-up, not truncation): it is the IEEE default rounding, what rint()/
+// nearbyint() do in the default mode, and it has no bias on data whose fractional parts are
+// uniformly spread. The 2019 report's sender truncated instead (see decide_osh_int).
+// Invalid (nullopt): NaN, +-Inf, x < 0 (but -0.0 is 0; a tiny positive x may round to 0, which
+// is valid), results >= kMaxInput, scale == 0.
+std::optional<uint32_t> integerize(double x, uint32_t scale);
+
+// The same on the exact decimal text of a data-file value (e.g. "12.345"; DecimalText grammar,
+// no surrounding whitespace): round_half_even(value*scale), same invalid rules ("-0.000" is 0,
+// "-0.001" is invalid, text that is not a decimal literal is invalid). Prefer this over
+// integerize(strtod(text)) for data files: "0.125"*4 ties exactly and rounds to 0, and e.g.
+// "2.675"*100 = 267.5 rounds to 268, while the double nearest 2.675 is 2.67499999999999982236431605997495353221893310546875
+// and rounds to 267.
+std::optional<uint32_t> integerize_decimal(std::string_view text, uint32_t scale);
+
+// True when value(text)*scale is an integer (so integerize_decimal loses nothing). False for text
+// that is not a decimal literal. Says nothing about sign or range.
+bool exact_at_scale(std::string_view text, uint32_t scale);
+
+// ---------------------------------------------------------------------------------------------
+// The bit-exact integer decision (the oracle for compiled programs).
+//
+// Given X[0..15], each < kMaxInput (else kInvalid), and Params (epsilon >= 0, scale > 0, else
+// kInvalid):
+//   S = sum_A X, Q = sum_A X^2 (uint64), D = 8Q - S^2 (>= 0, < 2^62)
+//   tot = #{ i in B : |8 X_i - S| >= 8*eps*scale }      (compared exactly; equals >= T, above)
+//   split iff D < tot * 8*(eps*scale)^2                  (compared exactly, as rationals)
+// decide_exact computes this with arbitrary-precision integers and shares no code or constant
+// with compile_constants/decide_with_constants, so the two can check each other.
+int decide_exact(const std::array<uint32_t, kSamples>& x, const Params& params);
+
+// What the generated code uses. With y = 8*(eps*scale)^2 = Y0 + f (Y0 = floor(y), 0 <= f < 1):
+//   D < tot*y  <=>  R := D - tot*Y0 < tot*f  <=>  R < ceil(tot*f)   (R is an integer)
+// so the program needs only T, Y0 and the nine small integers c[t] = ceil(t*f), t = 0..8
+// (0 <= c[t] <= t <= 8, so each fits a nibble and all nine fit one 64-bit immediate: nibble t at
+// bits 4t..4t+3; c[0] = 0 always). R may be negative; "R < 0 || R < c[tot]" lets the code use an
+// unsigned comparison for the second test.
+struct CompiledConstants {
+  uint64_t T = 0;           // ceil(8*eps*scale), < 2^31
+  uint64_t Y0 = 0;          // floor(8*(eps*scale)^2), Y0*8 + 8 < 2^62
+  uint64_t ceil_table = 0;  // nibble t = ceil(t*frac(y)), t = 0..8
+
+  unsigned c(unsigned t) const { return static_cast<unsigned>((ceil_table >> (4 * t)) & 0xf); }
+  friend bool operator==(const CompiledConstants&, const CompiledConstants&) = default;
+};
+
+// Errors: invalid params (epsilon < 0, scale == 0), epsilon's numerator or denominator >= 2^60
+// (outside what parse produces), and "epsilon too large for this scale" when T >= 2^31 or
+// Y0*8 + 8 >= 2^62 (the width bounds above).
+Result<CompiledConstants> compile_constants(const Params& params);
+
+// The decision exactly as the generated code computes it: S (32-bit), Q and D (64-bit), the
+// per-sample test in 32 bits (|8X - S| as an unsigned difference, >= T), then
+// R = (int64)D - (int64)(tot*Y0) and split iff R < 0 || R < c[tot]. kInvalid if any X >= 2^28.
+int decide_with_constants(const std::array<uint32_t, kSamples>& x, const CompiledConstants& k);
+
+// ---------------------------------------------------------------------------------------------
+// The exact reference on the real (decimal) data.
+//
+// mu and sigma^2 (population) of A are computed exactly from the decimal texts (all values
+// brought to a common power of ten, arbitrary-precision integers; since mean and variance are
+// shift invariant, negative values are handled by shifting by the minimum),
+// tot = #{x in B : |x - mu| >= eps}, split iff tot/8 > sigma^2/eps^2, i.e. tot*eps^2 > 8*sigma^2.
+// eps = 0: never split (the bound sigma^2/eps^2 is +infinity, or 0/0 for constant data; the
+// integer semantics answers "no split" too). kInvalid: a text that is not a decimal literal (see
+// DecimalText; no whitespace), a value whose exponent is beyond +-400 (outside double's range and
+// of no use as a sample), or epsilon < 0. Negative values are allowed here (the integer paths mark
+// them invalid).
+// Whenever all 16 values are exact at the scale and integerize_decimal accepts them,
+// decide_rational(texts, eps) == decide_exact(integerized, {eps, scale}) (tested).
+int decide_rational(const std::array<std::string, kSamples>& decimal_texts,
+                    const Rational& epsilon);
+
+// ---------------------------------------------------------------------------------------------
+// The 2019 report's algorithms, reproduced as written so their results can be compared.
+//
+// decide_double: the report's double computation, in this order:
+//   mean = (sum_A x)/8 (summed x[0] first), var = (sum_A (x - mean)^2)/8,
+//   tot = #{x in B : fabs(x - mean) >= epsilon}, split iff (double)tot/8 > var/(epsilon*epsilon).
+// epsilon == 0 -> no split (as the exact definition; in double it would be tot/8 > var/0).
+// kInvalid for a non-finite sample or epsilon, or epsilon < 0. Negative samples are computed like
+// any other (only the integer paths restrict the domain). With var == 0 and epsilon > 0 the test
+// is tot/8 > 0, i.e. split iff any B sample is at least epsilon away - the exact answer as well.
+int decide_double(const std::array<double, kSamples>& x, double epsilon);
+
+// decide_osh_int: the report's v1 integer program (host-integerized, "osh-u32"), all arithmetic
+// in uint64 exactly as written there:
+//   X = (uint32)(x*16384)  (the double product, truncated toward zero, as the report's sender did)
+//   mean = sum_A X; mean >>= 3;          (floor of the mean)
+//   var = sum_A X^2; var >>= 3; var -= mean*mean;   (floor(Q/8) - floor(S/8)^2 >= 0)
+//   e = 1638 (= floor(0.1*16384)); e2 = 2684191 (the report's constant for e^2; note it is neither
+//   1638^2 = 2683044 nor (0.1*16384)^2 = 2684354.56 - reproduced as published)
+//   tot = #{X in B : X >= mean + e || mean >= X + e}   (|X - mean| >= e without unsigned underflow)
+//   split iff tot*e2 > var << 3
+// epsilon is fixed at 0.1 by these constants. kInvalid when a sample is NaN, negative (except
+// -0.0), or x*16384 does not fit a uint32 (the cast would be undefined; the report's sender never
+// checked). Larger products wrap mod 2^64 in the sums exactly as in the eBPF program.
+int decide_osh_int(const std::array<double, kSamples>& x);
+
+}  // namespace xdpml::anova
