@@ -346,8 +346,16 @@ Result<std::string> disassemble(const ObjectFile& object, const DisasmOptions& o
       continue;
     }
     const auto& lines = code[static_cast<int>(si)];
+    const std::vector<std::string>* notes = nullptr;
+    if (auto it = options.notes.find(sec.name); it != options.notes.end()) notes = &it->second;
+    std::string last_note;
     for (const auto& l : lines) {
       print_labels(out, plan, static_cast<int>(si), l.offset);
+      const size_t slot = l.offset / bpf::kInsnBytes;
+      if (notes && slot < notes->size() && !(*notes)[slot].empty() && (*notes)[slot] != last_note) {
+        last_note = (*notes)[slot];
+        out << "\t# " << last_note << '\n';
+      }
       out << '\t' << l.text;
       if (options.show_bytes || !l.comment.empty()) {
         out << "\t# ";

@@ -7,6 +7,7 @@
 #include "bpf/object.hpp"
 #include "support/result.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@ namespace xdpml::assembler {
 struct DisasmOptions {
   std::optional<std::string> only_section;
   bool show_bytes = false; // "# idx: bytes" comments after each instruction
+  // Per code section, a note for each instruction slot (e.g. the model node it came from);
+  // printed as a "# note" line whenever it changes.
+  std::map<std::string, std::vector<std::string>> notes;
 };
 
 struct DecodedInsn {

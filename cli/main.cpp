@@ -1,5 +1,6 @@
 // xdpml: wires the subcommands of each module together, nothing else.
 #include "asm/commands.hpp"
+#include "compiler/commands.hpp"
 #include "support/cli_support.hpp"
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "xdpml 0.1.0");
   int exit_code = xdpml::kExitOk;
   xdpml::assembler::register_commands(app, &exit_code);
+  xdpml::compiler::register_commands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

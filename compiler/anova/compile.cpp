@@ -1,0 +1,107 @@
+#include "compiler/anova/compile.hpp"
+
+#include "compiler/anova/reference.hpp"
+
+#include <cmath>
+#include <sstream>
+
+namespace xdpml::anova {
+
+Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration) {
+  if (calibration.empty()) return fail("the calibration data is empty", {}, "pass a data file with --calib");
+  double max_abs = 0;
+  for (const auto& v : calibration) {
+    if (!std::isfinite(v.value) || v.value < 0)
+      return fail("calibration value '" + v.text + "' is negative or not finite; the segmenter's inputs are non-negative",
+                  {"<calib>", v.line, 0, 1, {}});
+    max_abs = std::max(max_abs, v.value);
+  }
+  auto window_ok = [&](double scale) { return 8.0 * max_abs * scale < static_cast<double>(kWindowSumLimit); };
+  ScaleChoice c;
+  for (uint32_t s = 1; s <= 1000000; s *= 10) {
+    if (!window_ok(s)) break;
+    bool exact = true;
+    for (const auto& v : calibration)
+      if (!exact_at_scale(v.text, s)) {
+        exact = false;
+        break;
+      }
+    if (exact) {
+      c.scale = s;
+      c.exact = true;
+      c.reason = "every calibration value is an integer multiple of 1/" + std::to_string(s);
+      return c;
+    }
+  }
+  // No exact decimal scale: the finest power of two that keeps every window valid.
+  uint32_t s = 1;
+  while (s < (1u << 30) && window_ok(2.0 * s)) s *= 2;
+  if (!window_ok(s)) return fail("calibration values are too large: 8 * max must stay below 2^30 even at scale 1");
+  c.scale = s;
+  c.exact = false;
+  for (const auto& v : calibration) {
+    const double scaled = v.value * s;
+    c.max_error = std::max(c.max_error, std::fabs(std::floor(scaled + 0.5) - scaled) / s);
+  }
+  c.reason = "no power of ten up to 10^6 makes the data exact; 2^" + std::to_string(static_cast<int>(std::log2(s))) +
+             " is the finest scale that keeps 8*max*scale below 2^30";
+  return c;
+}
+
+namespace {
+std::string hex64(uint64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << v;
+  return s.str();
+}
+}  // namespace
+
+nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k) {
+  const bool u32 = spec.input == InputFormat::U32;
+  nlohmann::json match{{"mode", spec.match == MatchMode::Full ? "full" : "magic"}};
+  if (spec.match == MatchMode::Full) {
+    match["ethertype"] = 0x0800;
+    match["ip_protocol"] = 17;
+    match["udp_dest_port"] = kUdpPort;
+  }
+  return {
+      {"model", "anova"},
+      {"match", match},
+      {"layout",
+       {{"payload_offset", kPayloadOffset},
+        {"magic_offset", kMagicOffset},
+        {"magic", hex64(kMagic)},
+        {"tag_offset", kTagOffset},
+        {"tag_bytes", 8},
+        {"data_offset", kDataOffset},
+        {"samples", 16},
+        {"encoding", u32 ? "u32le" : "f64le"},
+        {"stride", data_stride(spec.input)},
+        {"frame_bytes", frame_bytes(spec.input)},
+        {"udp_dest_port", kUdpPort}}},
+      {"anova",
+       {{"window", 8},
+        {"epsilon", spec.epsilon_text},
+        {"scale", spec.scale},
+        {"input", u32 ? "u32" : "f64"},
+        {"threshold_T", k.threshold},
+        {"y", compiler::to_string(k.y_num) + "/" + compiler::to_string(k.y_den)},
+        {"sum_limit", static_cast<uint64_t>(kWindowSumLimit)},
+        {"rounding", u32 ? "done by the sender" : "round half up of the exact product x*scale"}}},
+      {"tags", {{"0", "unprocessed"}, {"1", "split"}, {"2", "no split"}, {"3", "invalid input"}}},
+      {"validity",
+       u32 ? "invalid when the 8 samples of window A sum to 2^30 or more"
+           : "invalid when a sample is negative (sign bit set, including -0.0), NaN, infinite, or so large that "
+             "x*scale may reach 2^31, or when the integerized window A sums to 2^30 or more"},
+  };
+}
+
+Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec, const compiler::CompileOptions& options) {
+  auto k = anova_constants(spec);
+  if (!k) return k.failure();
+  auto f = build_anova(spec);
+  if (!f) return f.failure();
+  return compiler::compile_function(std::move(*f), anova_contract(spec, *k), options);
+}
+
+}  // namespace xdpml::anova

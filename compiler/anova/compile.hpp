@@ -1,0 +1,31 @@
+// `xdpml compile anova`: parameters -> IR -> object with its I/O contract.
+#pragma once
+
+#include "compiler/anova/frontend.hpp"
+#include "compiler/driver.hpp"
+#include "support/datafile.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <vector>
+
+namespace xdpml::anova {
+
+struct ScaleChoice {
+  uint32_t scale = 0;
+  bool exact = false;          // every calibration value is an integer at this scale
+  double max_error = 0;        // largest |round(x*scale)/scale - x| over the calibration data
+  std::string reason;
+};
+
+// Picks the smallest power of ten (1 .. 10^6) at which every calibration value is an exact
+// integer and windows stay valid (8 * max * scale < 2^30); otherwise the largest power of two
+// that keeps windows valid, reporting the integerization error.
+Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration);
+
+nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k);
+
+Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec, const compiler::CompileOptions& options);
+
+}  // namespace xdpml::anova

@@ -1,0 +1,214 @@
+#include "compiler/anova/frontend.hpp"
+
+#include <string>
+#include <vector>
+
+namespace xdpml::anova {
+
+using compiler::Cmp;
+using compiler::Function;
+using compiler::Int;
+using compiler::Node;
+using compiler::Opcode;
+
+uint32_t data_stride(InputFormat f) { return f == InputFormat::U32 ? 4 : 8; }
+uint32_t frame_bytes(InputFormat f) { return kDataOffset + 16 * data_stride(f); }
+
+namespace {
+
+Int gcd(Int a, Int b) {
+  if (a < 0) a = -a;
+  if (b < 0) b = -b;
+  while (b) {
+    const Int t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+Int ceil_div(Int a, Int b) { return (a + b - 1) / b; }  // a >= 0, b > 0
+
+// Helpers that read like the math they build.
+class IrBuilder {
+public:
+  explicit IrBuilder(Function& f) : f_(f) {}
+  void at(const std::string& origin) { origin_ = f_.origin(origin); }
+  int c(Int v) { return f_.constant(v, origin_); }
+  int node(Opcode op, std::initializer_list<int> args, Int imm0 = 0, Int imm1 = 0) {
+    Node n;
+    n.op = op;
+    int k = 0;
+    for (int a : args) n.args[k++] = a;
+    n.imm0 = imm0;
+    n.imm1 = imm1;
+    n.origin = origin_;
+    return f_.add(n);
+  }
+  int load(uint32_t off, uint32_t bytes) { return node(Opcode::PacketLoad, {}, off, bytes); }
+  int add(int a, int b) { return node(Opcode::Add, {a, b}); }
+  int sub(int a, int b) { return node(Opcode::Sub, {a, b}); }
+  int mul(int a, int b) { return node(Opcode::Mul, {a, b}); }
+  int shl(int a, int k) { return node(Opcode::Shl, {a, c(k)}); }
+  int shr(int a, int k) { return node(Opcode::Shr, {a, c(k)}); }
+  int sar(int a, int k) { return node(Opcode::Sar, {a, c(k)}); }
+  int or_(int a, int b) { return node(Opcode::Or, {a, b}); }
+  int assume(int a, Int lo, Int hi, const std::string& why) {
+    const int n = node(Opcode::Assume, {a}, lo, hi);
+    f_.nodes[n].comment = why;
+    return n;
+  }
+  void exit_if(int a, Cmp cmp, int b, int exit) {
+    const int n = node(Opcode::ExitIf, {a, b});
+    f_.nodes[n].cmp = cmp;
+    f_.nodes[n].exit = exit;
+  }
+  void require_length(Int bytes, int exit) {
+    const int n = node(Opcode::RequireLength, {}, bytes);
+    f_.nodes[n].exit = exit;
+  }
+  int f64_to_fixed(int raw, uint32_t scale, int exit) {
+    const int n = node(Opcode::F64ToFixed, {raw}, scale);
+    f_.nodes[n].exit = exit;
+    return n;
+  }
+  int cond_add(int acc, int x, int lo, int hi, int inc) { return node(Opcode::CondAdd, {acc, x, lo, hi, inc}); }
+
+private:
+  Function& f_;
+  int origin_ = -1;
+};
+
+}  // namespace
+
+Result<AnovaConstants> anova_constants(const AnovaSpec& spec) {
+  if (spec.scale == 0) return fail("--scale must be a positive integer");
+  const Int p = spec.epsilon.num(), q = spec.epsilon.den();
+  if (p < 0) return fail("--epsilon must be >= 0");
+  AnovaConstants k;
+  const Int t = ceil_div(8 * p * spec.scale, q);
+  // y = 8 * (p*scale/q)^2
+  Int num = 8 * p * p * Int{spec.scale} * Int{spec.scale};
+  Int den = q * q;
+  const Int g = gcd(num, den);
+  if (g > 1) num /= g, den /= g;
+  if (num == 0) den = 1;
+  k.threshold = static_cast<uint64_t>(t);
+  k.y_num = num;
+  k.y_den = den;
+  k.bound = ceil_div(8 * num, den);
+  // Widths: tp <= 8*y_num and D*y_den < bound*y_den must stay below 2^62 (signed 64-bit with
+  // headroom), and T enters a 64-bit threshold.
+  const Int limit = Int{1} << 62;
+  if (t >= (Int{1} << 40) || 8 * num >= limit || (den > 1 && k.bound * den >= limit))
+    return fail("epsilon " + spec.epsilon_text + " is too large for scale " + std::to_string(spec.scale),
+                {"<model>", 0, 0, 1, "anova parameters"},
+                "the exact test needs 8*(eps*scale)^2 (times the denominator of epsilon^2) below 2^62; lower the scale");
+  return k;
+}
+
+Result<Function> build_anova(const AnovaSpec& spec) {
+  auto constants = anova_constants(spec);
+  if (!constants) return constants.failure();
+  const AnovaConstants& k = *constants;
+  if (spec.input == InputFormat::F64) {
+    uint32_t odd = spec.scale;
+    while ((odd & 1) == 0) odd >>= 1;
+    if (odd >= 2048)
+      return fail("--input f64 needs a scale whose odd part is below 2048 (got " + std::to_string(spec.scale) + ")",
+                  {"<model>", 0, 0, 1, "anova parameters"}, "use a power of two, or 100, 1000, ... (odd parts 25, 125, ...)");
+  }
+
+  Function f;
+  f.name = "xdpml_anova";
+  f.tag_offset = kTagOffset;
+  f.tag_bytes = 1;  // the tag was checked to be 0, so writing its low byte sets it
+  const int pass = 0, invalid = 1, split = 2, nosplit = 3;
+  f.exits = {{"pass", std::nullopt, 2}, {"invalid", 3u, 2}, {"split", 1u, 2}, {"nosplit", 2u, 2}};
+  f.fallthrough_exit = nosplit;
+  f.origin("prologue");
+  for (const auto& e : f.exits) f.origin("exit." + e.name);
+  IrBuilder b(f);
+
+  // ---- Does this packet belong to us? Anything else passes untouched.
+  b.at("match.length");
+  b.require_length(frame_bytes(spec.input), pass);
+  if (spec.match == MatchMode::Full) {
+    b.at("match.ethertype");
+    b.exit_if(b.load(12, 2), Cmp::Ne, b.c(0x0008), pass);  // 0x0800, read little-endian
+    b.at("match.ipv4");
+    b.exit_if(b.load(14, 1), Cmp::Ne, b.c(0x45), pass);  // version 4, no options
+    b.exit_if(b.load(23, 1), Cmp::Ne, b.c(17), pass);    // UDP
+    b.at("match.fragment");
+    b.exit_if(b.node(Opcode::And, {b.load(20, 2), b.c(0xff3f)}), Cmp::Ne, b.c(0), pass);  // MF or offset
+    b.at("match.port");
+    b.exit_if(b.load(36, 2), Cmp::Ne, b.c(((kUdpPort & 0xff) << 8) | (kUdpPort >> 8)), pass);
+  }
+  // The payload sits 2 bytes past a 4-byte boundary (42 = 40 + 2; with NET_IP_ALIGN the
+  // verifier sees 44): 8-byte fields are read as two aligned halves under strict alignment.
+  b.at("match.magic");
+  if (spec.strict_align) {
+    b.exit_if(b.load(kMagicOffset, 4), Cmp::Ne, b.c(kMagic & 0xffffffffu), pass);
+    b.exit_if(b.load(kMagicOffset + 4, 4), Cmp::Ne, b.c(kMagic >> 32), pass);
+  } else {
+    b.exit_if(b.load(kMagicOffset, 8), Cmp::Ne, b.c(kMagic), pass);
+  }
+  b.at("match.tag");
+  if (spec.strict_align)
+    b.exit_if(b.or_(b.load(kTagOffset, 4), b.load(kTagOffset + 4, 4)), Cmp::Ne, b.c(0), pass);
+  else
+    b.exit_if(b.load(kTagOffset, 8), Cmp::Ne, b.c(0), pass);
+
+  // ---- Samples.
+  auto sample = [&](int i) -> int {
+    const uint32_t off = kDataOffset + static_cast<uint32_t>(i) * data_stride(spec.input);
+    if (spec.input == InputFormat::U32) return b.load(off, 4);
+    const int raw = spec.strict_align ? b.or_(b.load(off, 4), b.shl(b.load(off + 4, 4), 32)) : b.load(off, 8);
+    return b.f64_to_fixed(raw, spec.scale, invalid);
+  };
+
+  // Window A: S = sum X, Q = sum X^2. Q is computed from values assumed below 2^30; the
+  // validity check on S below makes that true before Q is used (all X >= 0, so X <= S).
+  int s = -1, q = -1;
+  for (int i = 0; i < 8; ++i) {
+    b.at("A[" + std::to_string(i) + "]");
+    const int x = sample(i);
+    s = s < 0 ? x : b.add(s, x);
+    const int xb = b.assume(x, 0, kWindowSumLimit - 1, "X <= S < 2^30: checked by 'validity' before Q is used");
+    const int sq = b.mul(xb, xb);
+    q = q < 0 ? sq : b.add(q, sq);
+  }
+  b.at("validity");
+  b.exit_if(s, Cmp::Ge, b.c(kWindowSumLimit), invalid);
+
+  // D = 8Q - S^2 = 64 * scale^2 * sigma^2 (exact).
+  b.at("variance");
+  const Int max_s = kWindowSumLimit - 1;
+  q = b.assume(q, 0, max_s * max_s, "Q <= S^2 < 2^60 since every X >= 0");
+  const int d = b.assume(b.sub(b.shl(q, 3), b.mul(s, s)), 0, 8 * max_s * max_s, "D = 8Q - S^2 >= 0 (Cauchy-Schwarz)");
+
+  // Outlier thresholds: |8X - S| >= T  <=>  X >= ceil((S+T)/8)  or  X <= floor((S-T)/8).
+  b.at("thresholds");
+  const int hi = b.shr(b.add(s, b.c(Int(k.threshold) + 7)), 3);
+  const int lo = b.sar(b.sub(s, b.c(Int(k.threshold))), 3);
+
+  // Window B: accumulate tot * y_num directly (one add per outlier, no multiply later).
+  int tp = b.c(0);
+  const int inc = b.c(k.y_num);
+  for (int i = 8; i < 16; ++i) {
+    b.at("B[" + std::to_string(i - 8) + "]");
+    tp = b.cond_add(tp, sample(i), lo, hi, inc);
+  }
+
+  // split iff D < tot*y  <=>  D*y_den < tot*y_num.
+  b.at("decision");
+  if (k.y_den == 1) {
+    b.exit_if(d, Cmp::Lt, tp, split);
+  } else {
+    b.exit_if(d, Cmp::Ge, b.c(k.bound), nosplit);  // then D*y_den < bound*y_den fits
+    b.exit_if(b.mul(d, b.c(k.y_den)), Cmp::Lt, tp, split);
+  }
+  return f;
+}
+
+}  // namespace xdpml::anova

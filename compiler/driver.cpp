@@ -1,0 +1,107 @@
+#include "compiler/driver.hpp"
+
+#include "asm/disassembler.hpp"
+#include "compiler/passes.hpp"
+
+#include <elf.h>
+
+#include <chrono>
+
+namespace xdpml::compiler {
+
+Result<CompiledModel> compile_function(Function f, nlohmann::json contract, const CompileOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CompiledModel out;
+  std::string trace;
+  auto pipeline = standard_pipeline();
+  auto tracer = [&](const std::string& pass, const Function& fn) {
+    trace += "; ---- after " + pass + "\n" + print(fn);
+  };
+  if (auto st = pipeline.run(f, options.print_ir ? std::function<void(const std::string&, const Function&)>(tracer) : nullptr); !st)
+    return st.failure();
+  CodegenOptions cg;
+  cg.store_immediate = options.target == Target::Kernel;  // the NFP JIT has no BPF_ST
+  cg.max_registers = options.max_registers;
+  auto program = generate(f, cg);
+  if (!program) return program.failure();
+
+  bpf::ObjectFile obj;
+  auto& text = obj.add_section(kProgramSection, SHT_PROGBITS, bpf::kShfAlloc | bpf::kShfExec, 8);
+  for (const auto& insn : program->insns) bpf::append_bytes(insn, text.data);
+  bpf::Symbol sym;
+  sym.name = f.name;
+  sym.section = 0;
+  sym.size = text.data.size();
+  sym.type = STT_FUNC;
+  sym.bind = STB_GLOBAL;
+  obj.symbols.push_back(sym);
+  auto& lic = obj.add_section("license", SHT_PROGBITS, bpf::kShfAlloc | bpf::kShfWrite, 1);
+  const std::string license = "Dual BSD/GPL";
+  lic.data.assign(license.begin(), license.end());
+  lic.data.push_back(0);
+
+  // Provenance: runs of instructions and the model node they came from, so listings and
+  // verifier errors can point back to the model.
+  nlohmann::json provenance = nlohmann::json::array();
+  size_t slot = 0;
+  int last = -2;
+  for (size_t i = 0; i < program->insns.size(); ++i) {
+    if (program->origins[i] != last) {
+      last = program->origins[i];
+      provenance.push_back({{"insn", slot}, {"node", last >= 0 ? program->origin_names[static_cast<size_t>(last)] : ""}});
+    }
+    slot += static_cast<size_t>(program->insns[i].slots());
+  }
+  contract["xdpml_contract"] = 1;
+  contract["program"] = f.name;
+  contract["section"] = kProgramSection;
+  contract["code"] = {{"instructions", program->insns.size()},
+                      {"slots", program->slots()},
+                      {"stack_bytes", program->stack_bytes},
+                      {"spilled_values", program->spilled_values},
+                      {"registers", program->registers_used}};
+  contract["provenance"] = provenance;
+  const std::string text_json = contract.dump(1);
+  auto& cs = obj.add_section(kContractSection, SHT_PROGBITS, 0, 1);
+  cs.data.assign(text_json.begin(), text_json.end());
+
+  out.ir = std::move(f);
+  out.program = std::move(*program);
+  out.object = std::move(obj);
+  out.contract = std::move(contract);
+  out.ir_trace = std::move(trace);
+  out.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+Result<std::string> listing(const CompiledModel& model, bool annotate) {
+  assembler::DisasmOptions opts;
+  if (annotate) {
+    std::vector<std::string> notes;
+    for (size_t i = 0; i < model.program.insns.size(); ++i) {
+      const int o = model.program.origins[i];
+      const std::string note = o >= 0 ? model.program.origin_names[static_cast<size_t>(o)] : "";
+      for (int s = 0; s < model.program.insns[i].slots(); ++s) notes.push_back(note);
+    }
+    opts.notes[kProgramSection] = std::move(notes);
+  }
+  // The contract is data for tools, not for the listing.
+  bpf::ObjectFile shown = model.object;
+  const int cs = shown.find_section(kContractSection);
+  if (cs >= 0) shown.sections.erase(shown.sections.begin() + cs);
+  return assembler::disassemble(shown, opts);
+}
+
+Result<nlohmann::json> read_contract(const bpf::ObjectFile& object) {
+  const int cs = object.find_section(kContractSection);
+  if (cs < 0)
+    return fail("the object has no I/O contract (section " + std::string(kContractSection) + ")", {}, "objects compiled by `xdpml compile` carry one; for others pass --format and --scale");
+  const auto& d = object.sections[static_cast<size_t>(cs)].data;
+  try {
+    return nlohmann::json::parse(d.begin(), d.end());
+  } catch (const std::exception& e) {
+    return fail(std::string("the I/O contract is not valid JSON: ") + e.what(), {"<object>", 0, 0, 1, "section " + std::string(kContractSection)});
+  }
+}
+
+}  // namespace xdpml::compiler

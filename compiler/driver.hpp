@@ -1,0 +1,49 @@
+// From a front end's IR to a loadable object: pass pipeline, code generation, the ELF object
+// (program section, STT_FUNC symbol, license, I/O contract) and a report.
+#pragma once
+
+#include "bpf/object.hpp"
+#include "compiler/codegen.hpp"
+#include "compiler/ir.hpp"
+#include "support/result.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace xdpml::compiler {
+
+// The object's machine-readable description of its wire format lives in this section
+// (JSON; non-allocated, so loaders ignore it). `xdpml info` prints it.
+constexpr const char* kContractSection = ".xdpml.contract";
+constexpr const char* kProgramSection = "xdp";
+
+enum class Target { Kernel, Nfp };
+
+struct CompileOptions {
+  Target target = Target::Kernel;
+  int max_registers = 8;
+  bool print_ir = false;  // collect the IR after every pass into CompiledModel::ir_trace
+};
+
+struct CompiledModel {
+  Function ir;
+  MachineProgram program;
+  bpf::ObjectFile object;
+  nlohmann::json contract;
+  std::string ir_trace;
+  double compile_ms = 0;
+};
+
+// Runs the pipeline and codegen, then builds the object with `contract` embedded (the
+// driver adds program, instruction counts and provenance to it).
+Result<CompiledModel> compile_function(Function f, nlohmann::json contract, const CompileOptions& options);
+
+// An annotated LLVM-syntax listing: each run of instructions is preceded by the model node it
+// came from (`# A[3]`). Reassembles with `xdpml asm`.
+Result<std::string> listing(const CompiledModel& model, bool annotate = true);
+
+// Reads the contract of an object, if it has one.
+Result<nlohmann::json> read_contract(const bpf::ObjectFile& object);
+
+}  // namespace xdpml::compiler

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `xdpml compile anova` and `xdpml info`: budgets, listings that reassemble, JSON, errors.
+set -uo pipefail
+XDPML=${1:?usage: compile.sh XDPML}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+check() {
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "ok   $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi
+}
+count() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["code"]["instructions"])' "$1"; }
+
+"$XDPML" compile anova --input u32 --match magic -o "$work/u32.o" -S "$work/u32.s" --json >"$work/u32.json"
+check "compile u32/magic" $?
+n=$(count "$work/u32.json")
+echo "     u32 magic: $n instructions (hand-written in 2019: 119)"
+check "u32/magic fits 100 instructions" $([ "$n" -le 100 ]; echo $?)
+"$XDPML" compile anova --input f64 --match magic -o "$work/f64.o" --json >"$work/f64.json"
+n=$(count "$work/f64.json")
+echo "     f64 magic: $n instructions (hand-written in 2019: 391)"
+check "f64/magic fits 300 instructions" $([ "$n" -le 300 ]; echo $?)
+
+"$XDPML" asm "$work/u32.s" -o "$work/re.o"
+check "the -S listing reassembles" $?
+llvm-objcopy --dump-section xdp="$work/a.bin" "$work/u32.o" && llvm-objcopy --dump-section xdp="$work/b.bin" "$work/re.o"
+check "reassembled listing has identical code" $(cmp -s "$work/a.bin" "$work/b.bin"; echo $?)
+check "listing is annotated with model nodes" $(grep -q '# A\[3\]' "$work/u32.s" && grep -q '# decision' "$work/u32.s"; echo $?)
+check "JSON report has proven ranges" $(/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert any(r["node"]=="variance" for r in j["ranges"])' "$work/u32.json"; echo $?)
+
+"$XDPML" info "$work/u32.o" >"$work/info"
+check "info shows the packet layout" $(grep -q 'magic 0x216c7174786a7a21 at 42' "$work/info" && grep -q 'u32le at 58' "$work/info"; echo $?)
+"$XDPML" info "$work/f64.o" --json >"$work/info.json"
+check "info --json gives the contract" $(/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["layout"]["encoding"]=="f64le" and j["tags"]["1"]=="split"' "$work/info.json"; echo $?)
+
+printf '12.25\n13.50\n# comment\n\n11.75\n' >"$work/calib.txt"
+"$XDPML" compile anova --scale auto --calib "$work/calib.txt" -o "$work/auto.o" --json >"$work/auto.json"
+check "scale auto picks 100 for two-decimal prices" $(/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["anova"]["scale"]==100 and j["scale_choice"]["exact"]' "$work/auto.json"; echo $?)
+printf '0.1\n0.3333333333333333\n' >"$work/lossy.txt"
+"$XDPML" compile anova --scale auto --calib "$work/lossy.txt" -o "$work/lossy.o" --json >"$work/lossy.json"
+check "scale auto reports a lossy choice" $(/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert not j["scale_choice"]["exact"] and j["scale_choice"]["max_integerization_error"] > 0' "$work/lossy.json"; echo $?)
+
+printf '1.5\nabc\n' >"$work/bad.txt"
+"$XDPML" compile anova --scale auto --calib "$work/bad.txt" -o "$work/x.o" 2>"$work/err"
+check "a malformed data line is an error naming file:line" $([ $? -eq 1 ] && grep -q 'bad.txt:2:1: error' "$work/err"; echo $?)
+"$XDPML" compile anova --epsilon 0.1x -o "$work/x.o" 2>"$work/err"
+check "a malformed epsilon is refused" $([ $? -ne 0 ] && grep -q 'epsilon' "$work/err"; echo $?)
+"$XDPML" compile anova --epsilon 100000 --scale 65536 -o "$work/x.o" 2>"$work/err"
+check "an epsilon too large for the scale is refused with a hint" $([ $? -eq 1 ] && grep -q 'too large' "$work/err" && grep -q hint "$work/err"; echo $?)
+"$XDPML" compile anova --input f64 --scale 4095 -o "$work/x.o" 2>"$work/err"
+check "f64 with an unsupported scale is refused" $([ $? -eq 1 ] && grep -q 'odd part' "$work/err"; echo $?)
+"$XDPML" compile anova --input f32 -o "$work/x.o" 2>/dev/null
+check "an unknown input format is a usage error" $([ $? -eq 2 ]; echo $?)
+"$XDPML" info "$work/re.o" 2>"$work/err"
+check "info on an object without a contract says so" $([ $? -eq 1 ] && grep -q 'no I/O contract' "$work/err"; echo $?)
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
