@@ -18,7 +18,7 @@ using bpf::Form;
 using bpf::OpcodeInfo;
 
 constexpr Int kU32Max = (Int{1} << 32) - 1;
-constexpr int kPacketReg = 2;  // the packet pointer lives in r2 for the whole program
+constexpr int kPacketReg = 2; // the packet pointer lives in r2 for the whole program
 constexpr int kScratchA = 8, kScratchB = 9;
 
 enum class RK : uint8_t { None, Phys, Virt };
@@ -36,8 +36,8 @@ struct MI {
   R dst, src;
   int16_t off = 0;
   int64_t imm = 0;
-  int target = -1;  // label id for jumps
-  int label = -1;   // label definition
+  int target = -1; // label id for jumps
+  int label = -1;  // label definition
   int origin = -1;
 };
 
@@ -54,17 +54,26 @@ Access access_of(const MI& m) {
     return {!is_mov, true, reg_src};
   }
   case Form::Neg:
-  case Form::Endian: return {true, true, false};
-  case Form::Load: return {false, true, true};
-  case Form::Store: return {true, false, true};
-  case Form::StoreImm: return {true, false, false};
-  case Form::Jump: return {true, false, reg_src};
-  case Form::LdImm64: return {false, true, false};
-  default: return {false, false, false};
+  case Form::Endian:
+    return {true, true, false};
+  case Form::Load:
+    return {false, true, true};
+  case Form::Store:
+    return {true, false, true};
+  case Form::StoreImm:
+    return {true, false, false};
+  case Form::Jump:
+    return {true, false, reg_src};
+  case Form::LdImm64:
+    return {false, true, false};
+  default:
+    return {false, false, false};
   }
 }
 
-const OpcodeInfo* opcode(const std::string& name) { return bpf::find_opcode(name); }
+const OpcodeInfo* opcode(const std::string& name) {
+  return bpf::find_opcode(name);
+}
 
 class Generator {
 public:
@@ -106,17 +115,21 @@ private:
   }
   void error(int node, const std::string& msg) {
     const Node& n = f_.nodes[node];
-    diags_.add(make_error(msg + " [" + describe(f_, node) + "]",
-                          {"<model>", 0, 0, 1, n.origin >= 0 ? "model node '" + f_.origins[n.origin] + "'" : ""}));
+    diags_.add(make_error(
+        msg + " [" + describe(f_, node) + "]",
+        {"<model>", 0, 0, 1, n.origin >= 0 ? "model node '" + f_.origins[n.origin] + "'" : ""}));
   }
 
   bool is_const(int v) const { return f_.nodes[v].op == Opcode::Const; }
   Int const_of(int v) const { return f_.nodes[v].imm0; }
 
   void mov_const(R dst, Int c) {
-    if (c >= 0 && c <= kU32Max) emit("MOV_ri_32", dst, {}, 0, static_cast<int32_t>(static_cast<uint32_t>(c)));
-    else if (c >= INT32_MIN && c < 0) emit("MOV_ri", dst, {}, 0, static_cast<int64_t>(c));
-    else emit("LD_imm64", dst, {}, 0, static_cast<int64_t>(static_cast<uint64_t>(c)));
+    if (c >= 0 && c <= kU32Max)
+      emit("MOV_ri_32", dst, {}, 0, static_cast<int32_t>(static_cast<uint32_t>(c)));
+    else if (c >= INT32_MIN && c < 0)
+      emit("MOV_ri", dst, {}, 0, static_cast<int64_t>(c));
+    else
+      emit("LD_imm64", dst, {}, 0, static_cast<int64_t>(static_cast<uint64_t>(c)));
   }
   // A register holding constant c (materialised once, at its first use).
   R const_reg(Int c) {
@@ -138,8 +151,10 @@ private:
   Operand operand(int v, bool is32) {
     if (is_const(v)) {
       const Int c = const_of(v);
-      const bool fits = is32 ? (c >= INT32_MIN && c <= kU32Max) : (c >= INT32_MIN && c <= INT32_MAX);
-      if (fits) return {true, static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(c))), {}};
+      const bool fits =
+          is32 ? (c >= INT32_MIN && c <= kU32Max) : (c >= INT32_MIN && c <= INT32_MAX);
+      if (fits)
+        return {true, static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(c))), {}};
     }
     return {false, 0, reg_of(v)};
   }
@@ -148,19 +163,33 @@ private:
     return std::string(op) + (imm ? "_ri" : "_rr") + (is32 ? "_32" : "");
   }
   void alu(const char* op, bool is32, R dst, const Operand& b) {
-    emit(alu_name(op, is32, b.is_imm).c_str(), dst, b.is_imm ? R{} : b.reg, 0, b.is_imm ? b.imm : 0);
+    emit(alu_name(op, is32, b.is_imm).c_str(), dst, b.is_imm ? R{} : b.reg, 0,
+         b.is_imm ? b.imm : 0);
   }
   void jump(Cmp c, const CmpInfo& ci, R a, const Operand& b, int target) {
     const char* name = nullptr;
     switch (c) {
-    case Cmp::Eq: name = "JEQ"; break;
-    case Cmp::Ne: name = "JNE"; break;
-    case Cmp::Lt: name = ci.is_signed ? "JSLT" : "JULT"; break;
-    case Cmp::Le: name = ci.is_signed ? "JSLE" : "JULE"; break;
-    case Cmp::Gt: name = ci.is_signed ? "JSGT" : "JUGT"; break;
-    case Cmp::Ge: name = ci.is_signed ? "JSGE" : "JUGE"; break;
+    case Cmp::Eq:
+      name = "JEQ";
+      break;
+    case Cmp::Ne:
+      name = "JNE";
+      break;
+    case Cmp::Lt:
+      name = ci.is_signed ? "JSLT" : "JULT";
+      break;
+    case Cmp::Le:
+      name = ci.is_signed ? "JSLE" : "JULE";
+      break;
+    case Cmp::Gt:
+      name = ci.is_signed ? "JSGT" : "JUGT";
+      break;
+    case Cmp::Ge:
+      name = ci.is_signed ? "JSGE" : "JUGE";
+      break;
     }
-    emit(alu_name(name, ci.is32, b.is_imm).c_str(), a, b.is_imm ? R{} : b.reg, 0, b.is_imm ? b.imm : 0, target);
+    emit(alu_name(name, ci.is32, b.is_imm).c_str(), a, b.is_imm ? R{} : b.reg, 0,
+         b.is_imm ? b.imm : 0, target);
   }
 
   void lower(int i);
@@ -175,7 +204,8 @@ void Generator::lower(int i) {
   origin_ = n.origin;
   auto dies_here = [&](int v) { return v >= 0 && !is_const(v) && last_use_[v] == i; };
   switch (n.op) {
-  case Opcode::Const: break;  // materialised at use
+  case Opcode::Const:
+    break; // materialised at use
   case Opcode::RequireLength: {
     // r3 = data_end; r4 = r2 + N; if r4 > r3 goto exit. Runs before any value is live.
     emit("LDW", R::phys(3), R::phys(1), 4, 0);
@@ -186,12 +216,16 @@ void Generator::lower(int i) {
   }
   case Opcode::PacketLoad: {
     R dst = new_vreg();
-    static const std::map<int, const char*> names = {{1, "LDB"}, {2, "LDH"}, {4, "LDW"}, {8, "LDDW"}};
-    emit(names.at(static_cast<int>(n.imm1)), dst, R::phys(kPacketReg), static_cast<int16_t>(n.imm0), 0);
+    static const std::map<int, const char*> names = {
+        {1, "LDB"}, {2, "LDH"}, {4, "LDW"}, {8, "LDDW"}};
+    emit(names.at(static_cast<int>(n.imm1)), dst, R::phys(kPacketReg), static_cast<int16_t>(n.imm0),
+         0);
     value_reg_[i] = dst;
     break;
   }
-  case Opcode::Assume: value_reg_[i] = reg_of(n.args[0]); break;
+  case Opcode::Assume:
+    value_reg_[i] = reg_of(n.args[0]);
+    break;
   case Opcode::Add:
   case Opcode::Sub:
   case Opcode::Mul:
@@ -202,8 +236,9 @@ void Generator::lower(int i) {
   case Opcode::Shr:
   case Opcode::Sar: {
     static const std::map<Opcode, const char*> names = {
-        {Opcode::Add, "ADD"}, {Opcode::Sub, "SUB"}, {Opcode::Mul, "MUL"}, {Opcode::And, "AND"}, {Opcode::Or, "OR"},
-        {Opcode::Xor, "XOR"}, {Opcode::Shl, "SLL"}, {Opcode::Shr, "SRL"}, {Opcode::Sar, "SRA"}};
+        {Opcode::Add, "ADD"}, {Opcode::Sub, "SUB"}, {Opcode::Mul, "MUL"},
+        {Opcode::And, "AND"}, {Opcode::Or, "OR"},   {Opcode::Xor, "XOR"},
+        {Opcode::Shl, "SLL"}, {Opcode::Shr, "SRL"}, {Opcode::Sar, "SRA"}};
     int a = n.args[0], b = n.args[1];
     const bool commutative = n.op == Opcode::Add || n.op == Opcode::Mul || n.op == Opcode::And ||
                              n.op == Opcode::Or || n.op == Opcode::Xor;
@@ -236,14 +271,17 @@ void Generator::lower(int i) {
     value_reg_[i] = dst;
     break;
   }
-  case Opcode::F64ToFixed: lower_f64(i); break;
+  case Opcode::F64ToFixed:
+    lower_f64(i);
+    break;
   case Opcode::ExitIf: {
     int a = n.args[0], b = n.args[1];
     Cmp c = n.cmp;
     if (is_const(a) && !is_const(b)) {
       std::swap(a, b);
-      static const std::map<Cmp, Cmp> mirror = {{Cmp::Eq, Cmp::Eq}, {Cmp::Ne, Cmp::Ne}, {Cmp::Lt, Cmp::Gt},
-                                                {Cmp::Le, Cmp::Ge},  {Cmp::Gt, Cmp::Lt}, {Cmp::Ge, Cmp::Le}};
+      static const std::map<Cmp, Cmp> mirror = {{Cmp::Eq, Cmp::Eq}, {Cmp::Ne, Cmp::Ne},
+                                                {Cmp::Lt, Cmp::Gt}, {Cmp::Le, Cmp::Ge},
+                                                {Cmp::Gt, Cmp::Lt}, {Cmp::Ge, Cmp::Le}};
       c = mirror.at(c);
     }
     Operand bo = operand(b, info.cmp.is32);
@@ -251,10 +289,13 @@ void Generator::lower(int i) {
     break;
   }
   case Opcode::PacketStore: {
-    static const std::map<int, const char*> names = {{1, "STB"}, {2, "STH"}, {4, "STW"}, {8, "STDW"}};
+    static const std::map<int, const char*> names = {
+        {1, "STB"}, {2, "STH"}, {4, "STW"}, {8, "STDW"}};
     const std::string name = names.at(static_cast<int>(n.imm1));
-    if (is_const(n.args[0]) && opt_.store_immediate && const_of(n.args[0]) >= INT32_MIN && const_of(n.args[0]) <= INT32_MAX)
-      emit((name + "_imm").c_str(), R::phys(kPacketReg), {}, static_cast<int16_t>(n.imm0), static_cast<int64_t>(const_of(n.args[0])));
+    if (is_const(n.args[0]) && opt_.store_immediate && const_of(n.args[0]) >= INT32_MIN &&
+        const_of(n.args[0]) <= INT32_MAX)
+      emit((name + "_imm").c_str(), R::phys(kPacketReg), {}, static_cast<int16_t>(n.imm0),
+           static_cast<int64_t>(const_of(n.args[0])));
     else
       emit(name.c_str(), R::phys(kPacketReg), reg_of(n.args[0]), static_cast<int16_t>(n.imm0), 0);
     break;
@@ -278,7 +319,7 @@ void Generator::lower_f64(int i) {
   int b = 0;
   while ((uint64_t{1} << b) < s_odd) ++b;
   const int64_t emax = 1053 - j - b;
-  const int64_t tiny = 1010 - j;  // e <= tiny  <=>  t >= 64
+  const int64_t tiny = 1010 - j; // e <= tiny  <=>  t >= 64
   R mask = const_reg((Int{1} << 52) - 1);
   R implicit = const_reg(Int{1} << 52);
   R raw = reg_of(n.args[0]);
@@ -308,7 +349,8 @@ void Generator::finish_exits() {
   if (f_.fallthrough_exit >= 0) order.push_back(f_.fallthrough_exit);
   for (size_t e = 0; e < f_.exits.size(); ++e)
     if (static_cast<int>(e) != f_.fallthrough_exit) order.push_back(static_cast<int>(e));
-  static const std::map<uint32_t, const char*> st = {{1, "STB"}, {2, "STH"}, {4, "STW"}, {8, "STDW"}};
+  static const std::map<uint32_t, const char*> st = {
+      {1, "STB"}, {2, "STH"}, {4, "STW"}, {8, "STDW"}};
   for (int e : order) {
     const ExitBlock& x = f_.exits[e];
     origin_ = -1;
@@ -318,7 +360,8 @@ void Generator::finish_exits() {
     if (x.tag) {
       const std::string name = st.at(f_.tag_bytes);
       if (opt_.store_immediate) {
-        emit((name + "_imm").c_str(), R::phys(kPacketReg), {}, static_cast<int16_t>(f_.tag_offset), *x.tag);
+        emit((name + "_imm").c_str(), R::phys(kPacketReg), {}, static_cast<int16_t>(f_.tag_offset),
+             *x.tag);
       } else {
         emit("MOV_ri_32", R::phys(1), {}, 0, *x.tag);
         emit(name.c_str(), R::phys(kPacketReg), R::phys(1), static_cast<int16_t>(f_.tag_offset), 0);
@@ -333,9 +376,14 @@ Status Generator::allocate(int allocatable_count, bool reserve_scratch, int* spi
   // Registers for values: r1 and r3..r9 (r2 holds the packet, r0 the verdict, r10 the frame).
   std::vector<int> pool = {1, 3, 4, 5, 6, 7, 8, 9};
   if (!uniform_verdict_) pool.insert(pool.begin(), 0);
-  if (reserve_scratch) pool.erase(std::remove_if(pool.begin(), pool.end(), [](int r) { return r == kScratchA || r == kScratchB; }), pool.end());
-  if (static_cast<int>(pool.size()) > allocatable_count) pool.resize(static_cast<size_t>(allocatable_count));
-  if (reserve_scratch && pool.empty()) return fail("register allocation: no registers left besides the spill scratch registers");
+  if (reserve_scratch)
+    pool.erase(std::remove_if(pool.begin(), pool.end(),
+                              [](int r) { return r == kScratchA || r == kScratchB; }),
+               pool.end());
+  if (static_cast<int>(pool.size()) > allocatable_count)
+    pool.resize(static_cast<size_t>(allocatable_count));
+  if (reserve_scratch && pool.empty())
+    return fail("register allocation: no registers left besides the spill scratch registers");
 
   struct Interval {
     int vreg, start, end;
@@ -358,9 +406,11 @@ Status Generator::allocate(int allocatable_count, bool reserve_scratch, int* spi
   std::vector<Interval> order;
   for (const auto& x : iv)
     if (x.start >= 0) order.push_back(x);
-  std::sort(order.begin(), order.end(), [](const Interval& a, const Interval& b) { return a.start < b.start; });
+  std::sort(order.begin(), order.end(),
+            [](const Interval& a, const Interval& b) { return a.start < b.start; });
 
-  std::vector<int> assigned(static_cast<size_t>(next_vreg_), -1), slot(static_cast<size_t>(next_vreg_), -1);
+  std::vector<int> assigned(static_cast<size_t>(next_vreg_), -1),
+      slot(static_cast<size_t>(next_vreg_), -1);
   std::vector<Interval> active;
   std::set<int> free_regs(pool.begin(), pool.end());
   int slots = 0;
@@ -377,10 +427,11 @@ Status Generator::allocate(int allocatable_count, bool reserve_scratch, int* spi
     }
     int chosen = -1;
     const MI& def = code_[static_cast<size_t>(cur.start)];
-    const bool is_copy = def.op && def.op->form == Form::Alu && (def.op->code & 0xf0) == 0xb0 && (def.op->code & 0x08);
+    const bool is_copy = def.op && def.op->form == Form::Alu && (def.op->code & 0xf0) == 0xb0 &&
+                         (def.op->code & 0x08);
     if (is_copy && def.src.is_virt()) {
       const int hint = assigned[def.src.n];
-      if (hint >= 0 && free_regs.count(hint)) chosen = hint;  // coalesce the copy away
+      if (hint >= 0 && free_regs.count(hint)) chosen = hint; // coalesce the copy away
     }
     if (chosen < 0 && !free_regs.empty()) chosen = *free_regs.begin();
     if (chosen >= 0) {
@@ -391,7 +442,9 @@ Status Generator::allocate(int allocatable_count, bool reserve_scratch, int* spi
     }
     // No register: spill whichever live value is needed furthest away.
     if (!reserve_scratch) return fail("need-spill");
-    auto victim = std::max_element(active.begin(), active.end(), [](const Interval& a, const Interval& b) { return a.end < b.end; });
+    auto victim =
+        std::max_element(active.begin(), active.end(),
+                         [](const Interval& a, const Interval& b) { return a.end < b.end; });
     if (victim != active.end() && victim->end > cur.end) {
       assigned[cur.vreg] = assigned[victim->vreg];
       assigned[victim->vreg] = -1;
@@ -401,7 +454,9 @@ Status Generator::allocate(int allocatable_count, bool reserve_scratch, int* spi
       slot[cur.vreg] = slots++;
     }
   }
-  if (slots * 8 > 512) return fail("register allocation: " + std::to_string(slots) + " spilled values exceed the 512-byte eBPF stack");
+  if (slots * 8 > 512)
+    return fail("register allocation: " + std::to_string(slots) +
+                " spilled values exceed the 512-byte eBPF stack");
   *spills = slots;
 
   // Rewrite: physical registers, reloads before reads of spilled values, stores after writes.
@@ -465,10 +520,11 @@ Result<MachineProgram> Generator::run() {
     for (int a = 0; a < n.num_args(); ++a)
       if (n.args[a] >= 0) last_use_[n.args[a]] = static_cast<int>(i);
   }
-  next_label_ = static_cast<int>(f_.exits.size());  // labels 0..E-1 are the exit blocks
-  uniform_verdict_ = !f_.exits.empty() && std::all_of(f_.exits.begin(), f_.exits.end(), [&](const ExitBlock& e) {
-    return e.verdict == f_.exits.front().verdict;
-  });
+  next_label_ = static_cast<int>(f_.exits.size()); // labels 0..E-1 are the exit blocks
+  uniform_verdict_ =
+      !f_.exits.empty() && std::all_of(f_.exits.begin(), f_.exits.end(), [&](const ExitBlock& e) {
+        return e.verdict == f_.exits.front().verdict;
+      });
 
   // Prologue: the packet pointer, and the verdict when every exit returns the same one.
   origin_ = -1;
@@ -497,16 +553,18 @@ Result<MachineProgram> Generator::run() {
     // Self-copies left by coalescing. A 32-bit one would zero-extend, but every register
     // already holds its value exactly (upper bits clear for values below 2^32), and the
     // 32-bit operation that follows reads only the low half.
-    if (m.op && (m.op->code == 0xbf || m.op->code == 0xbc) && m.dst.kind == RK::Phys && m.src.kind == RK::Phys &&
-        m.dst.n == m.src.n)
+    if (m.op && (m.op->code == 0xbf || m.op->code == 0xbc) && m.dst.kind == RK::Phys &&
+        m.src.kind == RK::Phys && m.dst.n == m.src.n)
       continue;
     code.push_back(m);
   }
   std::map<int, int64_t> label_slot;
   int64_t slot = 0;
   for (const MI& m : code) {
-    if (!m.op) label_slot[m.label] = slot;
-    else slot += m.op->slots();
+    if (!m.op)
+      label_slot[m.label] = slot;
+    else
+      slot += m.op->slots();
   }
   MachineProgram out;
   out.origin_names = f_.origins;
@@ -523,12 +581,14 @@ Result<MachineProgram> Generator::run() {
     insn.off = m.off;
     insn.imm = m.imm;
     const Access a = access_of(m);
-    if ((a.dst_read || a.dst_written) && m.dst.kind == RK::Phys && m.dst.n < 10) regs.insert(m.dst.n);
+    if ((a.dst_read || a.dst_written) && m.dst.kind == RK::Phys && m.dst.n < 10)
+      regs.insert(m.dst.n);
     if (a.src_read && m.src.kind == RK::Phys && m.src.n < 10) regs.insert(m.src.n);
     slot += m.op->slots();
     if (m.target >= 0) {
       const int64_t rel = label_slot.at(m.target) - slot;
-      if (rel < INT16_MIN || rel > INT16_MAX) return fail("jump of " + std::to_string(rel) + " instructions is out of range");
+      if (rel < INT16_MIN || rel > INT16_MAX)
+        return fail("jump of " + std::to_string(rel) + " instructions is out of range");
       insn.off = static_cast<int16_t>(rel);
     }
     if (auto msg = bpf::validate(insn); !msg.empty())
@@ -540,12 +600,13 @@ Result<MachineProgram> Generator::run() {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 Result<MachineProgram> generate(const Function& f, const CodegenOptions& options) {
-  if (f.info.size() != f.nodes.size()) return fail("internal: run the range analysis before code generation");
+  if (f.info.size() != f.nodes.size())
+    return fail("internal: run the range analysis before code generation");
   Generator g(f, options);
   return g.run();
 }
 
-}  // namespace xdpml::compiler
+} // namespace xdpml::compiler

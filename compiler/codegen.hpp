@@ -13,20 +13,20 @@
 namespace xdpml::compiler {
 
 struct CodegenOptions {
-  bool store_immediate = true;  // BPF_ST available (the NFP JIT has no store-immediate)
-  int max_registers = 8;        // allocatable registers (r1, r3..r9); tests lower it to force spills
+  bool store_immediate = true; // BPF_ST available (the NFP JIT has no store-immediate)
+  int max_registers = 8;       // allocatable registers (r1, r3..r9); tests lower it to force spills
 };
 
 struct MachineProgram {
   std::vector<bpf::Insn> insns;
-  std::vector<int> origins;            // per instruction, index into origin_names (-1: none)
+  std::vector<int> origins; // per instruction, index into origin_names (-1: none)
   std::vector<std::string> origin_names;
   int stack_bytes = 0;
   int spilled_values = 0;
-  int registers_used = 0;              // distinct r0..r9 written or read
-  size_t slots() const;                // 8-byte slots (ld_imm64 counts two)
+  int registers_used = 0; // distinct r0..r9 written or read
+  size_t slots() const;   // 8-byte slots (ld_imm64 counts two)
 };
 
 Result<MachineProgram> generate(const Function& f, const CodegenOptions& options = {});
 
-}  // namespace xdpml::compiler
+} // namespace xdpml::compiler

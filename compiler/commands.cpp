@@ -44,30 +44,46 @@ int run_anova(const AnovaArgs& a) {
   spec.match = a.match == "full" ? anova::MatchMode::Full : anova::MatchMode::Magic;
   spec.strict_align = a.strict_align;
   auto eps = anova::Rational::parse(a.epsilon);
-  if (!eps) return report_failure(fail("--epsilon '" + a.epsilon + "': " + eps.diagnostics().items().front().message, {}, "give a decimal such as 0.1"), a.json);
+  if (!eps)
+    return report_failure(
+        fail("--epsilon '" + a.epsilon + "': " + eps.diagnostics().items().front().message, {},
+             "give a decimal such as 0.1"),
+        a.json);
   spec.epsilon = *eps;
   spec.epsilon_text = a.epsilon;
   nlohmann::json scale_report;
   if (a.scale == "auto") {
-    if (a.calib.empty()) return report_failure(fail("--scale auto needs calibration data", {}, "add --calib FILE (one value per line)"), a.json, kExitUsage);
+    if (a.calib.empty())
+      return report_failure(
+          fail("--scale auto needs calibration data", {}, "add --calib FILE (one value per line)"),
+          a.json, kExitUsage);
     auto data = read_data_file(a.calib);
     if (!data) return report_failure(data.failure(), a.json);
     auto choice = anova::choose_scale(*data);
     if (!choice) return report_failure(choice.failure(), a.json);
     spec.scale = choice->scale;
-    scale_report = {{"scale", choice->scale}, {"exact", choice->exact}, {"max_integerization_error", choice->max_error},
-                    {"reason", choice->reason}, {"calibration_values", data->size()}};
+    scale_report = {{"scale", choice->scale},
+                    {"exact", choice->exact},
+                    {"max_integerization_error", choice->max_error},
+                    {"reason", choice->reason},
+                    {"calibration_values", data->size()}};
     if (!a.json)
-      std::cerr << "scale: " << choice->scale << (choice->exact ? " (exact: " : " (lossy, max error " + std::to_string(choice->max_error) + ": ")
+      std::cerr << "scale: " << choice->scale
+                << (choice->exact
+                        ? " (exact: "
+                        : " (lossy, max error " + std::to_string(choice->max_error) + ": ")
                 << choice->reason << ")\n";
   } else {
     try {
       size_t used = 0;
       const unsigned long s = std::stoul(a.scale, &used);
-      if (used != a.scale.size() || s == 0 || s > 0xffffffffUL) throw std::invalid_argument("range");
+      if (used != a.scale.size() || s == 0 || s > 0xffffffffUL)
+        throw std::invalid_argument("range");
       spec.scale = static_cast<uint32_t>(s);
     } catch (const std::exception&) {
-      return report_failure(fail("--scale '" + a.scale + "' is not a positive 32-bit integer or 'auto'"), a.json, kExitUsage);
+      return report_failure(
+          fail("--scale '" + a.scale + "' is not a positive 32-bit integer or 'auto'"), a.json,
+          kExitUsage);
     }
   }
   CompileOptions opts;
@@ -76,7 +92,8 @@ int run_anova(const AnovaArgs& a) {
   auto model = anova::compile_anova(spec, opts);
   if (!model) return report_failure(model.failure(), a.json);
   if (a.print_ir) std::cerr << model->ir_trace;
-  if (auto st = bpf::write_elf_file(model->object, a.output); !st) return report_failure(st.failure(), a.json);
+  if (auto st = bpf::write_elf_file(model->object, a.output); !st)
+    return report_failure(st.failure(), a.json);
   if (!a.listing.empty()) {
     auto text = listing(*model, !a.no_annotate);
     if (!text) return report_failure(text.failure(), a.json);
@@ -104,9 +121,11 @@ int run_anova(const AnovaArgs& a) {
     j["ranges"] = ranges;
     std::cout << j.dump(2) << '\n';
   } else {
-    std::cout << a.output << ": " << code["instructions"].get<int>() << " instructions (" << code["slots"].get<int>()
-              << " slots), " << code["registers"].get<int>() << " registers, " << code["stack_bytes"].get<int>()
-              << " stack bytes; input " << a.input << " x" << spec.scale << ", epsilon " << a.epsilon << ", match " << a.match << '\n';
+    std::cout << a.output << ": " << code["instructions"].get<int>() << " instructions ("
+              << code["slots"].get<int>() << " slots), " << code["registers"].get<int>()
+              << " registers, " << code["stack_bytes"].get<int>() << " stack bytes; input "
+              << a.input << " x" << spec.scale << ", epsilon " << a.epsilon << ", match " << a.match
+              << '\n';
   }
   return kExitOk;
 }
@@ -121,40 +140,52 @@ int run_info(const std::string& path, bool json) {
     return kExitOk;
   }
   const auto& c = *contract;
-  std::cout << path << ": " << c.value("model", "?") << " program '" << c.value("program", "?") << "' in section '"
-            << c.value("section", "?") << "'\n";
+  std::cout << path << ": " << c.value("model", "?") << " program '" << c.value("program", "?")
+            << "' in section '" << c.value("section", "?") << "'\n";
   if (c.contains("code"))
-    std::cout << "  code: " << c["code"]["instructions"] << " instructions, " << c["code"]["slots"] << " slots, "
-              << c["code"]["stack_bytes"] << " stack bytes\n";
+    std::cout << "  code: " << c["code"]["instructions"] << " instructions, " << c["code"]["slots"]
+              << " slots, " << c["code"]["stack_bytes"] << " stack bytes\n";
   if (c.contains("layout")) {
     const auto& l = c["layout"];
-    std::cout << "  packet: magic " << l["magic"].get<std::string>() << " at " << l["magic_offset"] << ", tag at " << l["tag_offset"]
-              << ", " << l["samples"] << " x " << l["encoding"].get<std::string>() << " at " << l["data_offset"] << " (frame >= "
-              << l["frame_bytes"] << " bytes)\n";
+    std::cout << "  packet: magic " << l["magic"].get<std::string>() << " at " << l["magic_offset"]
+              << ", tag at " << l["tag_offset"] << ", " << l["samples"] << " x "
+              << l["encoding"].get<std::string>() << " at " << l["data_offset"]
+              << " (frame >= " << l["frame_bytes"] << " bytes)\n";
   }
   if (c.contains("match")) std::cout << "  match: " << c["match"].dump() << '\n';
   if (c.contains("anova")) std::cout << "  anova: " << c["anova"].dump() << '\n';
   if (c.contains("tags")) std::cout << "  tags: " << c["tags"].dump() << '\n';
-  if (c.contains("validity")) std::cout << "  validity: " << c["validity"].get<std::string>() << '\n';
+  if (c.contains("validity"))
+    std::cout << "  validity: " << c["validity"].get<std::string>() << '\n';
   return kExitOk;
 }
 
-}  // namespace
+} // namespace
 
 void register_commands(CLI::App& app, int* exit_code) {
   auto* compile = app.add_subcommand("compile", "Compile a model into an XDP object");
   compile->require_subcommand(1);
   auto a = std::make_shared<AnovaArgs>();
-  auto* anova = compile->add_subcommand("anova", "The windowed ANOVA (Chebyshev) segmenter of the 2019 report");
-  anova->add_option("--input", a->input, "sample encoding in the packet")->check(CLI::IsMember({"u32", "f64"}))->capture_default_str();
-  anova->add_option("--scale", a->scale, "integerization factor, or 'auto' with --calib")->capture_default_str();
+  auto* anova = compile->add_subcommand(
+      "anova", "The windowed ANOVA (Chebyshev) segmenter of the 2019 report");
+  anova->add_option("--input", a->input, "sample encoding in the packet")
+      ->check(CLI::IsMember({"u32", "f64"}))
+      ->capture_default_str();
+  anova->add_option("--scale", a->scale, "integerization factor, or 'auto' with --calib")
+      ->capture_default_str();
   anova->add_option("--calib", a->calib, "calibration data for --scale auto");
-  anova->add_option("--epsilon", a->epsilon, "Chebyshev epsilon (exact decimal)")->capture_default_str();
-  anova->add_option("--match", a->match, "packet matching: magic only, or Ethernet/IPv4/UDP port + magic")
+  anova->add_option("--epsilon", a->epsilon, "Chebyshev epsilon (exact decimal)")
+      ->capture_default_str();
+  anova
+      ->add_option("--match", a->match,
+                   "packet matching: magic only, or Ethernet/IPv4/UDP port + magic")
       ->check(CLI::IsMember({"magic", "full"}))
       ->capture_default_str();
-  anova->add_option("--target", a->target, "code generation target")->check(CLI::IsMember({"kernel", "nfp"}))->capture_default_str();
-  anova->add_flag("--strict-align", a->strict_align, "only naturally aligned packet accesses (BPF_F_STRICT_ALIGNMENT)");
+  anova->add_option("--target", a->target, "code generation target")
+      ->check(CLI::IsMember({"kernel", "nfp"}))
+      ->capture_default_str();
+  anova->add_flag("--strict-align", a->strict_align,
+                  "only naturally aligned packet accesses (BPF_F_STRICT_ALIGNMENT)");
   anova->add_option("-o,--output", a->output, "output object")->required();
   anova->add_option("-S", a->listing, "also write an LLVM-syntax listing");
   anova->add_flag("--no-annotate", a->no_annotate, "no model-node comments in the listing");
@@ -164,10 +195,11 @@ void register_commands(CLI::App& app, int* exit_code) {
 
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  auto* info = app.add_subcommand("info", "Show an object's I/O contract (packet layout, parameters, tags)");
+  auto* info =
+      app.add_subcommand("info", "Show an object's I/O contract (packet layout, parameters, tags)");
   info->add_option("object", *path, "object compiled by xdpml")->required();
   info->add_flag("--json", *json, "the contract as JSON");
   info->callback([path, json, exit_code] { *exit_code = run_info(*path, *json); });
 }
 
-}  // namespace xdpml::compiler
+} // namespace xdpml::compiler

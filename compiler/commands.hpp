@@ -9,4 +9,4 @@ namespace xdpml::compiler {
 
 void register_commands(CLI::App& app, int* exit_code);
 
-}  // namespace xdpml::compiler
+} // namespace xdpml::compiler

@@ -9,7 +9,8 @@
 
 namespace xdpml::compiler {
 
-Result<CompiledModel> compile_function(Function f, nlohmann::json contract, const CompileOptions& options) {
+Result<CompiledModel> compile_function(Function f, nlohmann::json contract,
+                                       const CompileOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   CompiledModel out;
   std::string trace;
@@ -17,10 +18,13 @@ Result<CompiledModel> compile_function(Function f, nlohmann::json contract, cons
   auto tracer = [&](const std::string& pass, const Function& fn) {
     trace += "; ---- after " + pass + "\n" + print(fn);
   };
-  if (auto st = pipeline.run(f, options.print_ir ? std::function<void(const std::string&, const Function&)>(tracer) : nullptr); !st)
+  if (auto st = pipeline.run(
+          f, options.print_ir ? std::function<void(const std::string&, const Function&)>(tracer)
+                              : nullptr);
+      !st)
     return st.failure();
   CodegenOptions cg;
-  cg.store_immediate = options.target == Target::Kernel;  // the NFP JIT has no BPF_ST
+  cg.store_immediate = options.target == Target::Kernel; // the NFP JIT has no BPF_ST
   cg.max_registers = options.max_registers;
   auto program = generate(f, cg);
   if (!program) return program.failure();
@@ -48,7 +52,9 @@ Result<CompiledModel> compile_function(Function f, nlohmann::json contract, cons
   for (size_t i = 0; i < program->insns.size(); ++i) {
     if (program->origins[i] != last) {
       last = program->origins[i];
-      provenance.push_back({{"insn", slot}, {"node", last >= 0 ? program->origin_names[static_cast<size_t>(last)] : ""}});
+      provenance.push_back(
+          {{"insn", slot},
+           {"node", last >= 0 ? program->origin_names[static_cast<size_t>(last)] : ""}});
     }
     slot += static_cast<size_t>(program->insns[i].slots());
   }
@@ -70,7 +76,8 @@ Result<CompiledModel> compile_function(Function f, nlohmann::json contract, cons
   out.object = std::move(obj);
   out.contract = std::move(contract);
   out.ir_trace = std::move(trace);
-  out.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  out.compile_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
 
@@ -95,13 +102,16 @@ Result<std::string> listing(const CompiledModel& model, bool annotate) {
 Result<nlohmann::json> read_contract(const bpf::ObjectFile& object) {
   const int cs = object.find_section(kContractSection);
   if (cs < 0)
-    return fail("the object has no I/O contract (section " + std::string(kContractSection) + ")", {}, "objects compiled by `xdpml compile` carry one; for others pass --format and --scale");
+    return fail(
+        "the object has no I/O contract (section " + std::string(kContractSection) + ")", {},
+        "objects compiled by `xdpml compile` carry one; for others pass --format and --scale");
   const auto& d = object.sections[static_cast<size_t>(cs)].data;
   try {
     return nlohmann::json::parse(d.begin(), d.end());
   } catch (const std::exception& e) {
-    return fail(std::string("the I/O contract is not valid JSON: ") + e.what(), {"<object>", 0, 0, 1, "section " + std::string(kContractSection)});
+    return fail(std::string("the I/O contract is not valid JSON: ") + e.what(),
+                {"<object>", 0, 0, 1, "section " + std::string(kContractSection)});
   }
 }
 
-}  // namespace xdpml::compiler
+} // namespace xdpml::compiler

@@ -23,7 +23,7 @@ enum class Target { Kernel, Nfp };
 struct CompileOptions {
   Target target = Target::Kernel;
   int max_registers = 8;
-  bool print_ir = false;  // collect the IR after every pass into CompiledModel::ir_trace
+  bool print_ir = false; // collect the IR after every pass into CompiledModel::ir_trace
 };
 
 struct CompiledModel {
@@ -37,7 +37,8 @@ struct CompiledModel {
 
 // Runs the pipeline and codegen, then builds the object with `contract` embedded (the
 // driver adds program, instruction counts and provenance to it).
-Result<CompiledModel> compile_function(Function f, nlohmann::json contract, const CompileOptions& options);
+Result<CompiledModel> compile_function(Function f, nlohmann::json contract,
+                                       const CompileOptions& options);
 
 // An annotated LLVM-syntax listing: each run of instructions is preceded by the model node it
 // came from (`# A[3]`). Reassembles with `xdpml asm`.
@@ -46,4 +47,4 @@ Result<std::string> listing(const CompiledModel& model, bool annotate = true);
 // Reads the contract of an object, if it has one.
 Result<nlohmann::json> read_contract(const bpf::ObjectFile& object);
 
-}  // namespace xdpml::compiler
+} // namespace xdpml::compiler

@@ -6,12 +6,18 @@ namespace xdpml::compiler {
 
 std::string cmp_name(Cmp c) {
   switch (c) {
-  case Cmp::Eq: return "==";
-  case Cmp::Ne: return "!=";
-  case Cmp::Lt: return "<";
-  case Cmp::Le: return "<=";
-  case Cmp::Gt: return ">";
-  case Cmp::Ge: return ">=";
+  case Cmp::Eq:
+    return "==";
+  case Cmp::Ne:
+    return "!=";
+  case Cmp::Lt:
+    return "<";
+  case Cmp::Le:
+    return "<=";
+  case Cmp::Gt:
+    return ">";
+  case Cmp::Ge:
+    return ">=";
   }
   return "?";
 }
@@ -20,12 +26,16 @@ int Node::num_args() const {
   switch (op) {
   case Opcode::Const:
   case Opcode::PacketLoad:
-  case Opcode::RequireLength: return 0;
+  case Opcode::RequireLength:
+    return 0;
   case Opcode::Assume:
   case Opcode::F64ToFixed:
-  case Opcode::PacketStore: return 1;
-  case Opcode::CondAdd: return 5;
-  default: return 2;
+  case Opcode::PacketStore:
+    return 1;
+  case Opcode::CondAdd:
+    return 5;
+  default:
+    return 2;
   }
 }
 
@@ -56,7 +66,8 @@ int Function::constant(Int value, int origin_index) {
 std::string to_string(Int v) {
   if (v == 0) return "0";
   const bool neg = v < 0;
-  unsigned __int128 u = neg ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
+  unsigned __int128 u =
+      neg ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
   std::string s;
   while (u) {
     s += static_cast<char>('0' + static_cast<int>(u % 10));
@@ -69,27 +80,44 @@ std::string to_string(Int v) {
 namespace {
 const char* op_name(Opcode op) {
   switch (op) {
-  case Opcode::Const: return "const";
-  case Opcode::PacketLoad: return "load";
-  case Opcode::Add: return "add";
-  case Opcode::Sub: return "sub";
-  case Opcode::Mul: return "mul";
-  case Opcode::And: return "and";
-  case Opcode::Or: return "or";
-  case Opcode::Xor: return "xor";
-  case Opcode::Shl: return "shl";
-  case Opcode::Shr: return "shr";
-  case Opcode::Sar: return "sar";
-  case Opcode::Assume: return "assume";
-  case Opcode::CondAdd: return "condadd";
-  case Opcode::F64ToFixed: return "f64tofixed";
-  case Opcode::ExitIf: return "exitif";
-  case Opcode::PacketStore: return "store";
-  case Opcode::RequireLength: return "require_len";
+  case Opcode::Const:
+    return "const";
+  case Opcode::PacketLoad:
+    return "load";
+  case Opcode::Add:
+    return "add";
+  case Opcode::Sub:
+    return "sub";
+  case Opcode::Mul:
+    return "mul";
+  case Opcode::And:
+    return "and";
+  case Opcode::Or:
+    return "or";
+  case Opcode::Xor:
+    return "xor";
+  case Opcode::Shl:
+    return "shl";
+  case Opcode::Shr:
+    return "shr";
+  case Opcode::Sar:
+    return "sar";
+  case Opcode::Assume:
+    return "assume";
+  case Opcode::CondAdd:
+    return "condadd";
+  case Opcode::F64ToFixed:
+    return "f64tofixed";
+  case Opcode::ExitIf:
+    return "exitif";
+  case Opcode::PacketStore:
+    return "store";
+  case Opcode::RequireLength:
+    return "require_len";
   }
   return "?";
 }
-}  // namespace
+} // namespace
 
 std::string describe(const Function& f, int i) {
   const Node& n = f.nodes[i];
@@ -97,20 +125,34 @@ std::string describe(const Function& f, int i) {
   if (n.has_value()) out << "%" << i << " = ";
   out << op_name(n.op);
   switch (n.op) {
-  case Opcode::Const: out << ' ' << to_string(n.imm0); break;
-  case Opcode::PacketLoad: out << " u" << to_string(n.imm1 * 8) << " [" << to_string(n.imm0) << "]"; break;
-  case Opcode::PacketStore: out << " u" << to_string(n.imm1 * 8) << " [" << to_string(n.imm0) << "], %" << n.args[0]; break;
-  case Opcode::RequireLength: out << ' ' << to_string(n.imm0) << " else " << f.exits[n.exit].name; break;
-  case Opcode::Assume: out << " %" << n.args[0] << " in [" << to_string(n.imm0) << ", " << to_string(n.imm1) << "]"; break;
-  case Opcode::F64ToFixed: out << " %" << n.args[0] << " * " << to_string(n.imm0) << " else " << f.exits[n.exit].name; break;
+  case Opcode::Const:
+    out << ' ' << to_string(n.imm0);
+    break;
+  case Opcode::PacketLoad:
+    out << " u" << to_string(n.imm1 * 8) << " [" << to_string(n.imm0) << "]";
+    break;
+  case Opcode::PacketStore:
+    out << " u" << to_string(n.imm1 * 8) << " [" << to_string(n.imm0) << "], %" << n.args[0];
+    break;
+  case Opcode::RequireLength:
+    out << ' ' << to_string(n.imm0) << " else " << f.exits[n.exit].name;
+    break;
+  case Opcode::Assume:
+    out << " %" << n.args[0] << " in [" << to_string(n.imm0) << ", " << to_string(n.imm1) << "]";
+    break;
+  case Opcode::F64ToFixed:
+    out << " %" << n.args[0] << " * " << to_string(n.imm0) << " else " << f.exits[n.exit].name;
+    break;
   case Opcode::ExitIf:
-    out << " %" << n.args[0] << ' ' << cmp_name(n.cmp) << " %" << n.args[1] << " -> " << f.exits[n.exit].name;
+    out << " %" << n.args[0] << ' ' << cmp_name(n.cmp) << " %" << n.args[1] << " -> "
+        << f.exits[n.exit].name;
     break;
   default:
     for (int a = 0; a < n.num_args(); ++a) out << (a ? ", %" : " %") << n.args[a];
   }
   if (!f.info.empty() && n.has_value())
-    out << "    ; [" << to_string(f.info[i].lo) << ", " << to_string(f.info[i].hi) << "]" << (f.info[i].alu32 ? " alu32" : "");
+    out << "    ; [" << to_string(f.info[i].lo) << ", " << to_string(f.info[i].hi) << "]"
+        << (f.info[i].alu32 ? " alu32" : "");
   if (n.origin >= 0) out << "    ; " << f.origins[n.origin];
   if (!n.comment.empty()) out << " (" << n.comment << ")";
   return out.str();
@@ -123,4 +165,4 @@ std::string print(const Function& f) {
   return out.str();
 }
 
-}  // namespace xdpml::compiler
+} // namespace xdpml::compiler

@@ -17,26 +17,26 @@
 
 namespace xdpml::compiler {
 
-using Int = __int128;  // exact values and range bounds
+using Int = __int128; // exact values and range bounds
 
 enum class Opcode : uint8_t {
-  Const,       // imm0
-  PacketLoad,  // little-endian unsigned load: imm0 = frame offset, imm1 = bytes (1/2/4/8)
+  Const,      // imm0
+  PacketLoad, // little-endian unsigned load: imm0 = frame offset, imm1 = bytes (1/2/4/8)
   Add,
   Sub,
   Mul,
   And,
   Or,
   Xor,
-  Shl,         // arg1 must be a Const
-  Shr,         // logical, arg1 Const
-  Sar,         // arithmetic, arg1 Const
-  Assume,      // arg0 proven (by the front end, see comment) to lie in [imm0, imm1]; no code
-  CondAdd,     // arg0 + (arg1 >= arg3 || arg1 <= arg2 ? arg4 : 0): args acc, x, lo, hi, inc
-  F64ToFixed,  // round-half-up(double(arg0 bits) * imm0); exit `exit` when invalid (see lowering)
-  ExitIf,      // leave through exit `exit` when cmp(arg0, arg1) holds
-  PacketStore, // store arg0 (imm1 bytes) at frame offset imm0
-  RequireLength,  // leave through exit `exit` unless the frame has at least imm0 bytes
+  Shl,           // arg1 must be a Const
+  Shr,           // logical, arg1 Const
+  Sar,           // arithmetic, arg1 Const
+  Assume,        // arg0 proven (by the front end, see comment) to lie in [imm0, imm1]; no code
+  CondAdd,       // arg0 + (arg1 >= arg3 || arg1 <= arg2 ? arg4 : 0): args acc, x, lo, hi, inc
+  F64ToFixed,    // round-half-up(double(arg0 bits) * imm0); exit `exit` when invalid (see lowering)
+  ExitIf,        // leave through exit `exit` when cmp(arg0, arg1) holds
+  PacketStore,   // store arg0 (imm1 bytes) at frame offset imm0
+  RequireLength, // leave through exit `exit` unless the frame has at least imm0 bytes
 };
 
 enum class Cmp : uint8_t { Eq, Ne, Lt, Le, Gt, Ge };
@@ -48,9 +48,9 @@ struct Node {
   Int imm0 = 0, imm1 = 0;
   Cmp cmp = Cmp::Eq;
   int exit = -1;
-  int origin = -1;      // index into Function::origins: the model node this came from
-  std::string comment;  // e.g. the justification of an Assume
-  bool dead = false;    // removed by a pass
+  int origin = -1;     // index into Function::origins: the model node this came from
+  std::string comment; // e.g. the justification of an Assume
+  bool dead = false;   // removed by a pass
 
   int num_args() const;
   bool has_value() const;
@@ -59,21 +59,21 @@ struct Node {
 // What a side exit does before returning: optionally store a constant tag, then return.
 struct ExitBlock {
   std::string name;
-  std::optional<uint32_t> tag;  // value stored at the contract's tag offset
-  uint32_t verdict = 2;         // XDP action (2 = XDP_PASS)
+  std::optional<uint32_t> tag; // value stored at the contract's tag offset
+  uint32_t verdict = 2;        // XDP action (2 = XDP_PASS)
 };
 
 // Facts the range pass derives per node, consumed by code generation.
 struct CmpInfo {
-  bool is_signed = false;  // operands may be negative: signed jump
-  bool is32 = false;       // both operands fit the 32-bit interpretation: jmp32
+  bool is_signed = false; // operands may be negative: signed jump
+  bool is32 = false;      // both operands fit the 32-bit interpretation: jmp32
 };
 
 struct NodeInfo {
-  Int lo = 0, hi = 0;  // value range at definition
-  bool alu32 = false;  // the value provably lies in [0, 2^32): 32-bit ALU is exact
-  CmpInfo cmp;         // ExitIf; CondAdd's x >= hi test
-  CmpInfo cmp2;        // CondAdd's x <= lo test
+  Int lo = 0, hi = 0; // value range at definition
+  bool alu32 = false; // the value provably lies in [0, 2^32): 32-bit ALU is exact
+  CmpInfo cmp;        // ExitIf; CondAdd's x >= hi test
+  CmpInfo cmp2;       // CondAdd's x <= lo test
 };
 
 struct Function {
@@ -81,18 +81,18 @@ struct Function {
   std::vector<Node> nodes;
   std::vector<ExitBlock> exits;
   std::vector<std::string> origins;
-  int fallthrough_exit = -1;  // exit taken when the body runs to its end
-  uint32_t tag_offset = 0;    // where ExitBlock::tag is stored
+  int fallthrough_exit = -1; // exit taken when the body runs to its end
+  uint32_t tag_offset = 0;   // where ExitBlock::tag is stored
   uint32_t tag_bytes = 1;
-  std::vector<NodeInfo> info;  // filled by the range pass
+  std::vector<NodeInfo> info; // filled by the range pass
 
   int add(Node n);
-  int origin(const std::string& name);  // interns a model-node name
+  int origin(const std::string& name); // interns a model-node name
   int constant(Int value, int origin = -1);
 };
 
 std::string to_string(Int v);
-std::string describe(const Function& f, int node);  // one-line IR text
+std::string describe(const Function& f, int node); // one-line IR text
 std::string print(const Function& f);
 
-}  // namespace xdpml::compiler
+} // namespace xdpml::compiler

@@ -14,11 +14,15 @@ constexpr Int kI64Max = (Int{1} << 63) - 1;
 
 Diagnostic node_error(const Function& f, int node, std::string message, std::string hint = {}) {
   const Node& n = f.nodes[node];
-  SourceLocation loc{"<model>", 0, 0, 1, n.origin >= 0 ? "model node '" + f.origins[n.origin] + "'" : "IR node %" + std::to_string(node)};
+  SourceLocation loc{"<model>", 0, 0, 1,
+                     n.origin >= 0 ? "model node '" + f.origins[n.origin] + "'"
+                                   : "IR node %" + std::to_string(node)};
   return make_error(std::move(message) + " [" + describe(f, node) + "]", loc, std::move(hint));
 }
 
-bool is_const(const Function& f, int v) { return v >= 0 && f.nodes[v].op == Opcode::Const; }
+bool is_const(const Function& f, int v) {
+  return v >= 0 && f.nodes[v].op == Opcode::Const;
+}
 
 void replace_uses(Function& f, int from, int to) {
   for (auto& n : f.nodes)
@@ -35,9 +39,11 @@ int bit_length(Int v) {
   return n;
 }
 
-}  // namespace
+} // namespace
 
-Status PassManager::run(Function& f, const std::function<void(const std::string&, const Function&)>& trace) const {
+Status
+PassManager::run(Function& f,
+                 const std::function<void(const std::string&, const Function&)>& trace) const {
   for (const auto& p : passes_) {
     if (auto st = p.run(f); !st) return st;
     if (trace) trace(p.name, f);
@@ -50,8 +56,9 @@ Pass fold_constants_pass() {
             for (size_t i = 0; i < f.nodes.size(); ++i) {
               Node& n = f.nodes[i];
               if (n.dead) continue;
-              const bool binary = n.op == Opcode::Add || n.op == Opcode::Sub || n.op == Opcode::Mul ||
-                                  n.op == Opcode::And || n.op == Opcode::Or || n.op == Opcode::Xor ||
+              const bool binary = n.op == Opcode::Add || n.op == Opcode::Sub ||
+                                  n.op == Opcode::Mul || n.op == Opcode::And ||
+                                  n.op == Opcode::Or || n.op == Opcode::Xor ||
                                   n.op == Opcode::Shl || n.op == Opcode::Shr || n.op == Opcode::Sar;
               if (!binary) continue;
               const int a = n.args[0], b = n.args[1];
@@ -59,16 +66,33 @@ Pass fold_constants_pass() {
                 const Int x = f.nodes[a].imm0, y = f.nodes[b].imm0;
                 Int r = 0;
                 switch (n.op) {
-                case Opcode::Add: r = x + y; break;
-                case Opcode::Sub: r = x - y; break;
-                case Opcode::Mul: r = x * y; break;
-                case Opcode::And: r = x & y; break;
-                case Opcode::Or: r = x | y; break;
-                case Opcode::Xor: r = x ^ y; break;
-                case Opcode::Shl: r = x << static_cast<int>(y); break;
+                case Opcode::Add:
+                  r = x + y;
+                  break;
+                case Opcode::Sub:
+                  r = x - y;
+                  break;
+                case Opcode::Mul:
+                  r = x * y;
+                  break;
+                case Opcode::And:
+                  r = x & y;
+                  break;
+                case Opcode::Or:
+                  r = x | y;
+                  break;
+                case Opcode::Xor:
+                  r = x ^ y;
+                  break;
+                case Opcode::Shl:
+                  r = x << static_cast<int>(y);
+                  break;
                 case Opcode::Shr:
-                case Opcode::Sar: r = x >> static_cast<int>(y); break;
-                default: break;
+                case Opcode::Sar:
+                  r = x >> static_cast<int>(y);
+                  break;
+                default:
+                  break;
                 }
                 n.op = Opcode::Const;
                 n.imm0 = r;
@@ -76,15 +100,17 @@ Pass fold_constants_pass() {
                 continue;
               }
               // Canonicalise constants to the right for commutative operations.
-              const bool commutative = n.op == Opcode::Add || n.op == Opcode::Mul || n.op == Opcode::And ||
-                                       n.op == Opcode::Or || n.op == Opcode::Xor;
+              const bool commutative = n.op == Opcode::Add || n.op == Opcode::Mul ||
+                                       n.op == Opcode::And || n.op == Opcode::Or ||
+                                       n.op == Opcode::Xor;
               if (commutative && is_const(f, a) && !is_const(f, b)) std::swap(n.args[0], n.args[1]);
               if (!is_const(f, n.args[1])) continue;
               const Int c = f.nodes[n.args[1]].imm0;
-              const bool identity = (c == 0 && (n.op == Opcode::Add || n.op == Opcode::Sub || n.op == Opcode::Or ||
-                                                n.op == Opcode::Xor || n.op == Opcode::Shl || n.op == Opcode::Shr ||
-                                                n.op == Opcode::Sar)) ||
-                                    (c == 1 && n.op == Opcode::Mul);
+              const bool identity =
+                  (c == 0 && (n.op == Opcode::Add || n.op == Opcode::Sub || n.op == Opcode::Or ||
+                              n.op == Opcode::Xor || n.op == Opcode::Shl || n.op == Opcode::Shr ||
+                              n.op == Opcode::Sar)) ||
+                  (c == 1 && n.op == Opcode::Mul);
               if (identity) {
                 replace_uses(f, static_cast<int>(i), n.args[0]);
                 n.dead = true;
@@ -94,8 +120,10 @@ Pass fold_constants_pass() {
                 n.args[0] = n.args[1] = -1;
               } else if (n.op == Opcode::Mul && c > 0 && (c & (c - 1)) == 0) {
                 // Strength reduction: multiply by 2^k is a shift (1 NFP cycle instead of a mul).
-                n.op = Opcode::Shl;
-                n.args[1] = f.constant(bit_length(c) - 1, n.origin);
+                // f.constant() appends to f.nodes, so `n` must not be used across it.
+                const int shift = f.constant(bit_length(c) - 1, n.origin);
+                f.nodes[i].op = Opcode::Shl;
+                f.nodes[i].args[1] = shift;
               }
             }
             return ok_status();
@@ -127,147 +155,200 @@ Pass dead_code_pass() {
 }
 
 Pass hoist_bounds_check_pass() {
-  return {"hoist-bounds-check", [](Function& f) -> Status {
-            int first = -1;
-            Int need = 0;
-            for (size_t i = 0; i < f.nodes.size(); ++i) {
-              Node& n = f.nodes[i];
-              if (n.dead) continue;
-              if (n.op == Opcode::RequireLength) {
-                if (first < 0) {
-                  first = static_cast<int>(i);
-                } else {
-                  if (n.exit != f.nodes[first].exit)
-                    return fail(node_error(f, static_cast<int>(i), "length checks leave through different exits; cannot merge"));
-                  need = std::max(need, n.imm0);
-                  n.dead = true;
-                }
-              }
-              if (n.op == Opcode::PacketLoad || n.op == Opcode::PacketStore) {
-                if (first < 0)
-                  return fail(node_error(f, static_cast<int>(i), "packet access before any length check",
-                                         "the front end must start with RequireLength so the verifier can see the bound"));
-                need = std::max(need, n.imm0 + n.imm1);
-              }
+  return {
+      "hoist-bounds-check", [](Function& f) -> Status {
+        int first = -1;
+        Int need = 0;
+        for (size_t i = 0; i < f.nodes.size(); ++i) {
+          Node& n = f.nodes[i];
+          if (n.dead) continue;
+          if (n.op == Opcode::RequireLength) {
+            if (first < 0) {
+              first = static_cast<int>(i);
+            } else {
+              if (n.exit != f.nodes[first].exit)
+                return fail(
+                    node_error(f, static_cast<int>(i),
+                               "length checks leave through different exits; cannot merge"));
+              need = std::max(need, n.imm0);
+              n.dead = true;
             }
-            if (first >= 0) f.nodes[first].imm0 = std::max(f.nodes[first].imm0, need);
-            // The check must come first: move it to the front if anything precedes it.
-            if (first > 0) {
-              for (int i = 0; i < first; ++i)
-                if (!f.nodes[i].dead && f.nodes[i].op != Opcode::Const)
-                  return fail(node_error(f, first, "the length check is not the first operation"));
-            }
-            return ok_status();
-          }};
+          }
+          if (n.op == Opcode::PacketLoad || n.op == Opcode::PacketStore) {
+            if (first < 0)
+              return fail(node_error(
+                  f, static_cast<int>(i), "packet access before any length check",
+                  "the front end must start with RequireLength so the verifier can see the bound"));
+            need = std::max(need, n.imm0 + n.imm1);
+          }
+        }
+        if (first >= 0) f.nodes[first].imm0 = std::max(f.nodes[first].imm0, need);
+        // The check must come first: move it to the front if anything precedes it.
+        if (first > 0) {
+          for (int i = 0; i < first; ++i)
+            if (!f.nodes[i].dead && f.nodes[i].op != Opcode::Const)
+              return fail(node_error(f, first, "the length check is not the first operation"));
+        }
+        return ok_status();
+      }};
 }
 
 Pass range_analysis_pass() {
-  return {"range-analysis", [](Function& f) -> Status {
-            f.info.assign(f.nodes.size(), {});
-            std::vector<std::pair<Int, Int>> cur(f.nodes.size());  // current (refined) ranges
-            Diagnostics diags;
-            auto rng = [&](int v) { return cur[v]; };
-            auto fits64 = [](Int lo, Int hi) { return (lo >= kI64Min && hi <= kI64Max) || (lo >= 0 && hi <= kU64Max); };
-            for (size_t idx = 0; idx < f.nodes.size(); ++idx) {
-              const int i = static_cast<int>(idx);
-              Node& n = f.nodes[i];
-              if (n.dead) continue;
-              Int lo = 0, hi = 0;
-              auto a = n.num_args() > 0 ? rng(n.args[0]) : std::pair<Int, Int>{0, 0};
-              auto b = n.num_args() > 1 ? rng(n.args[1]) : std::pair<Int, Int>{0, 0};
-              switch (n.op) {
-              case Opcode::Const: lo = hi = n.imm0; break;
-              case Opcode::PacketLoad: lo = 0, hi = (Int{1} << (8 * static_cast<int>(n.imm1))) - 1; break;
-              case Opcode::Add: lo = a.first + b.first, hi = a.second + b.second; break;
-              case Opcode::Sub: lo = a.first - b.second, hi = a.second - b.first; break;
-              case Opcode::Mul: {
-                const Int c[4] = {a.first * b.first, a.first * b.second, a.second * b.first, a.second * b.second};
-                lo = *std::min_element(c, c + 4);
-                hi = *std::max_element(c, c + 4);
-                break;
-              }
-              case Opcode::And:
-                if (a.first >= 0 && b.first >= 0) lo = 0, hi = std::min(a.second, b.second);
-                else if (a.first >= 0) lo = 0, hi = a.second;
-                else if (b.first >= 0) lo = 0, hi = b.second;
-                else lo = kI64Min, hi = kI64Max;
-                break;
-              case Opcode::Or:
-              case Opcode::Xor:
-                if (a.first >= 0 && b.first >= 0) lo = 0, hi = (Int{1} << bit_length(std::max(a.second, b.second))) - 1;
-                else lo = kI64Min, hi = kI64Max;
-                break;
-              case Opcode::Shl: lo = a.first << static_cast<int>(b.first), hi = a.second << static_cast<int>(b.first); break;
-              case Opcode::Shr:
-                if (a.first < 0) diags.add(node_error(f, i, "logical shift of a value that may be negative"));
-                lo = a.first >> static_cast<int>(b.first), hi = a.second >> static_cast<int>(b.first);
-                break;
-              case Opcode::Sar: lo = a.first >> static_cast<int>(b.first), hi = a.second >> static_cast<int>(b.first); break;
-              case Opcode::Assume:
-                lo = std::max(a.first, n.imm0), hi = std::min(a.second, n.imm1);
-                if (lo > hi) diags.add(node_error(f, i, "assumed range is disjoint from the proven one"));
-                break;
-              case Opcode::CondAdd: {
-                const auto inc = rng(n.args[4]);
-                lo = a.first + std::min<Int>(0, inc.first);
-                hi = a.second + std::max<Int>(0, inc.second);
-                break;
-              }
-              case Opcode::F64ToFixed: lo = 0, hi = Int{1} << 31; break;
-              case Opcode::ExitIf:
-              case Opcode::PacketStore:
-              case Opcode::RequireLength: break;
-              }
-              cur[i] = {lo, hi};
-              NodeInfo& info = f.info[i];
-              info.lo = lo;
-              info.hi = hi;
-              if (n.has_value() && n.op != Opcode::Const && !fits64(lo, hi))
-                diags.add(node_error(f, i, "value may not fit in 64 bits: proven range [" + to_string(lo) + ", " + to_string(hi) + "]",
-                                     "bound the inputs (a validity check) or lower the scale"));
-              info.alu32 = lo >= 0 && hi <= kU32Max;
-              // Logical/arithmetic right shifts read the whole operand: alu32 only if it is 32-bit.
-              if (n.op == Opcode::Shr && !(a.first >= 0 && a.second <= kU32Max)) info.alu32 = false;
-              if (n.op == Opcode::Sar && !(a.first >= 0 && a.second < (Int{1} << 31))) info.alu32 = false;
-              if (n.op == Opcode::F64ToFixed) info.alu32 = false;
+  return {
+      "range-analysis", [](Function& f) -> Status {
+        f.info.assign(f.nodes.size(), {});
+        std::vector<std::pair<Int, Int>> cur(f.nodes.size()); // current (refined) ranges
+        Diagnostics diags;
+        // Constants may be created by later passes and appended after their users.
+        auto rng = [&](int v) {
+          return f.nodes[v].op == Opcode::Const
+                     ? std::pair<Int, Int>{f.nodes[v].imm0, f.nodes[v].imm0}
+                     : cur[v];
+        };
+        auto fits64 = [](Int lo, Int hi) {
+          return (lo >= kI64Min && hi <= kI64Max) || (lo >= 0 && hi <= kU64Max);
+        };
+        for (size_t idx = 0; idx < f.nodes.size(); ++idx) {
+          const int i = static_cast<int>(idx);
+          Node& n = f.nodes[i];
+          if (n.dead) continue;
+          Int lo = 0, hi = 0;
+          auto a = n.num_args() > 0 ? rng(n.args[0]) : std::pair<Int, Int>{0, 0};
+          auto b = n.num_args() > 1 ? rng(n.args[1]) : std::pair<Int, Int>{0, 0};
+          switch (n.op) {
+          case Opcode::Const:
+            lo = hi = n.imm0;
+            break;
+          case Opcode::PacketLoad:
+            lo = 0, hi = (Int{1} << (8 * static_cast<int>(n.imm1))) - 1;
+            break;
+          case Opcode::Add:
+            lo = a.first + b.first, hi = a.second + b.second;
+            break;
+          case Opcode::Sub:
+            lo = a.first - b.second, hi = a.second - b.first;
+            break;
+          case Opcode::Mul: {
+            const Int c[4] = {a.first * b.first, a.first * b.second, a.second * b.first,
+                              a.second * b.second};
+            lo = *std::min_element(c, c + 4);
+            hi = *std::max_element(c, c + 4);
+            break;
+          }
+          case Opcode::And:
+            if (a.first >= 0 && b.first >= 0)
+              lo = 0, hi = std::min(a.second, b.second);
+            else if (a.first >= 0)
+              lo = 0, hi = a.second;
+            else if (b.first >= 0)
+              lo = 0, hi = b.second;
+            else
+              lo = kI64Min, hi = kI64Max;
+            break;
+          case Opcode::Or:
+          case Opcode::Xor:
+            if (a.first >= 0 && b.first >= 0)
+              lo = 0, hi = (Int{1} << bit_length(std::max(a.second, b.second))) - 1;
+            else
+              lo = kI64Min, hi = kI64Max;
+            break;
+          case Opcode::Shl:
+            lo = a.first << static_cast<int>(b.first), hi = a.second << static_cast<int>(b.first);
+            break;
+          case Opcode::Shr:
+            if (a.first < 0)
+              diags.add(node_error(f, i, "logical shift of a value that may be negative"));
+            lo = a.first >> static_cast<int>(b.first), hi = a.second >> static_cast<int>(b.first);
+            break;
+          case Opcode::Sar:
+            lo = a.first >> static_cast<int>(b.first), hi = a.second >> static_cast<int>(b.first);
+            break;
+          case Opcode::Assume:
+            lo = std::max(a.first, n.imm0), hi = std::min(a.second, n.imm1);
+            if (lo > hi)
+              diags.add(node_error(f, i, "assumed range is disjoint from the proven one"));
+            break;
+          case Opcode::CondAdd: {
+            const auto inc = rng(n.args[4]);
+            lo = a.first + std::min<Int>(0, inc.first);
+            hi = a.second + std::max<Int>(0, inc.second);
+            break;
+          }
+          case Opcode::F64ToFixed:
+            lo = 0, hi = Int{1} << 31;
+            break;
+          case Opcode::ExitIf:
+          case Opcode::PacketStore:
+          case Opcode::RequireLength:
+            break;
+          }
+          cur[i] = {lo, hi};
+          NodeInfo& info = f.info[i];
+          info.lo = lo;
+          info.hi = hi;
+          if (n.has_value() && n.op != Opcode::Const && !fits64(lo, hi))
+            diags.add(node_error(f, i,
+                                 "value may not fit in 64 bits: proven range [" + to_string(lo) +
+                                     ", " + to_string(hi) + "]",
+                                 "bound the inputs (a validity check) or lower the scale"));
+          info.alu32 = lo >= 0 && hi <= kU32Max;
+          // Logical/arithmetic right shifts read the whole operand: alu32 only if it is 32-bit.
+          if (n.op == Opcode::Shr && !(a.first >= 0 && a.second <= kU32Max)) info.alu32 = false;
+          if (n.op == Opcode::Sar && !(a.first >= 0 && a.second < (Int{1} << 31)))
+            info.alu32 = false;
+          if (n.op == Opcode::F64ToFixed) info.alu32 = false;
 
-              // Comparisons: choose signedness and whether 32-bit compares are exact.
-              auto compare_info = [&](std::pair<Int, Int> x, std::pair<Int, Int> y, CmpInfo& out) {
-                const bool unsigned_ok = x.first >= 0 && y.first >= 0 && x.second <= kU64Max && y.second <= kU64Max;
-                const bool signed_ok = x.first >= kI64Min && y.first >= kI64Min && x.second <= kI64Max && y.second <= kI64Max;
-                if (!unsigned_ok && !signed_ok) {
-                  diags.add(node_error(f, i, "operands cannot be compared in one 64-bit interpretation"));
-                  return;
-                }
-                out.is_signed = !unsigned_ok;
-                out.is32 = !out.is_signed ? (x.second <= kU32Max && y.second <= kU32Max)
-                                          : (x.first >= -(Int{1} << 31) && y.first >= -(Int{1} << 31) &&
-                                             x.second < (Int{1} << 31) && y.second < (Int{1} << 31));
-              };
-              if (n.op == Opcode::ExitIf) {
-                compare_info(a, b, info.cmp);
-                // Fall-through refinement: the exit was not taken.
-                if (is_const(f, n.args[1]) && !is_const(f, n.args[0])) {
-                  const Int c = f.nodes[n.args[1]].imm0;
-                  auto& r = cur[n.args[0]];
-                  switch (n.cmp) {
-                  case Cmp::Gt: r.second = std::min(r.second, c); break;
-                  case Cmp::Ge: r.second = std::min(r.second, c - 1); break;
-                  case Cmp::Lt: r.first = std::max(r.first, c); break;
-                  case Cmp::Le: r.first = std::max(r.first, c + 1); break;
-                  case Cmp::Ne: r = {c, c}; break;
-                  case Cmp::Eq: break;
-                  }
-                }
-              }
-              if (n.op == Opcode::CondAdd) {
-                compare_info(rng(n.args[1]), rng(n.args[3]), info.cmp);
-                compare_info(rng(n.args[1]), rng(n.args[2]), info.cmp2);
+          // Comparisons: choose signedness and whether 32-bit compares are exact.
+          auto compare_info = [&](std::pair<Int, Int> x, std::pair<Int, Int> y, CmpInfo& out) {
+            const bool unsigned_ok =
+                x.first >= 0 && y.first >= 0 && x.second <= kU64Max && y.second <= kU64Max;
+            const bool signed_ok = x.first >= kI64Min && y.first >= kI64Min &&
+                                   x.second <= kI64Max && y.second <= kI64Max;
+            if (!unsigned_ok && !signed_ok) {
+              diags.add(
+                  node_error(f, i, "operands cannot be compared in one 64-bit interpretation"));
+              return;
+            }
+            out.is_signed = !unsigned_ok;
+            out.is32 = !out.is_signed ? (x.second <= kU32Max && y.second <= kU32Max)
+                                      : (x.first >= -(Int{1} << 31) && y.first >= -(Int{1} << 31) &&
+                                         x.second < (Int{1} << 31) && y.second < (Int{1} << 31));
+          };
+          if (n.op == Opcode::ExitIf) {
+            compare_info(a, b, info.cmp);
+            // Fall-through refinement: the exit was not taken.
+            if (is_const(f, n.args[1]) && !is_const(f, n.args[0])) {
+              const Int c = f.nodes[n.args[1]].imm0;
+              auto& r = cur[n.args[0]];
+              switch (n.cmp) {
+              case Cmp::Gt:
+                r.second = std::min(r.second, c);
+                break;
+              case Cmp::Ge:
+                r.second = std::min(r.second, c - 1);
+                break;
+              case Cmp::Lt:
+                r.first = std::max(r.first, c);
+                break;
+              case Cmp::Le:
+                r.first = std::max(r.first, c + 1);
+                break;
+              case Cmp::Ne:
+                r = {c, c};
+                break;
+              case Cmp::Eq:
+                break;
               }
             }
-            if (diags.has_errors()) return fail(diags);
-            return ok_status();
-          }};
+          }
+          if (n.op == Opcode::CondAdd) {
+            compare_info(rng(n.args[1]), rng(n.args[3]), info.cmp);
+            compare_info(rng(n.args[1]), rng(n.args[2]), info.cmp2);
+          }
+        }
+        if (diags.has_errors()) return fail(diags);
+        return ok_status();
+      }};
 }
 
 PassManager standard_pipeline() {
@@ -279,4 +360,4 @@ PassManager standard_pipeline() {
   return pm;
 }
 
-}  // namespace xdpml::compiler
+} // namespace xdpml::compiler

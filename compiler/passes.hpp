@@ -21,7 +21,8 @@ public:
   void add(Pass p) { passes_.push_back(std::move(p)); }
   // Runs the passes in order; stops at the first failing one. `trace` receives the IR after
   // each pass when set (for --print-ir).
-  Status run(Function& f, const std::function<void(const std::string& pass, const Function&)>& trace = {}) const;
+  Status run(Function& f,
+             const std::function<void(const std::string& pass, const Function&)>& trace = {}) const;
 
 private:
   std::vector<Pass> passes_;
@@ -40,4 +41,4 @@ Pass range_analysis_pass();
 // The standard pipeline, in order.
 PassManager standard_pipeline();
 
-}  // namespace xdpml::compiler
+} // namespace xdpml::compiler

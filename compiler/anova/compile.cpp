@@ -8,15 +8,19 @@
 namespace xdpml::anova {
 
 Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration) {
-  if (calibration.empty()) return fail("the calibration data is empty", {}, "pass a data file with --calib");
+  if (calibration.empty())
+    return fail("the calibration data is empty", {}, "pass a data file with --calib");
   double max_abs = 0;
   for (const auto& v : calibration) {
     if (!std::isfinite(v.value) || v.value < 0)
-      return fail("calibration value '" + v.text + "' is negative or not finite; the segmenter's inputs are non-negative",
+      return fail("calibration value '" + v.text +
+                      "' is negative or not finite; the segmenter's inputs are non-negative",
                   {"<calib>", v.line, 0, 1, {}});
     max_abs = std::max(max_abs, v.value);
   }
-  auto window_ok = [&](double scale) { return 8.0 * max_abs * scale < static_cast<double>(kWindowSumLimit); };
+  auto window_ok = [&](double scale) {
+    return 8.0 * max_abs * scale < static_cast<double>(kWindowSumLimit);
+  };
   ScaleChoice c;
   for (uint32_t s = 1; s <= 1000000; s *= 10) {
     if (!window_ok(s)) break;
@@ -36,14 +40,16 @@ Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration) {
   // No exact decimal scale: the finest power of two that keeps every window valid.
   uint32_t s = 1;
   while (s < (1u << 30) && window_ok(2.0 * s)) s *= 2;
-  if (!window_ok(s)) return fail("calibration values are too large: 8 * max must stay below 2^30 even at scale 1");
+  if (!window_ok(s))
+    return fail("calibration values are too large: 8 * max must stay below 2^30 even at scale 1");
   c.scale = s;
   c.exact = false;
   for (const auto& v : calibration) {
     const double scaled = v.value * s;
     c.max_error = std::max(c.max_error, std::fabs(std::floor(scaled + 0.5) - scaled) / s);
   }
-  c.reason = "no power of ten up to 10^6 makes the data exact; 2^" + std::to_string(static_cast<int>(std::log2(s))) +
+  c.reason = "no power of ten up to 10^6 makes the data exact; 2^" +
+             std::to_string(static_cast<int>(std::log2(s))) +
              " is the finest scale that keeps 8*max*scale below 2^30";
   return c;
 }
@@ -54,7 +60,7 @@ std::string hex64(uint64_t v) {
   s << "0x" << std::hex << v;
   return s.str();
 }
-}  // namespace
+} // namespace
 
 nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k) {
   const bool u32 = spec.input == InputFormat::U32;
@@ -91,12 +97,14 @@ nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k) {
       {"tags", {{"0", "unprocessed"}, {"1", "split"}, {"2", "no split"}, {"3", "invalid input"}}},
       {"validity",
        u32 ? "invalid when the 8 samples of window A sum to 2^30 or more"
-           : "invalid when a sample is negative (sign bit set, including -0.0), NaN, infinite, or so large that "
+           : "invalid when a sample is negative (sign bit set, including -0.0), NaN, infinite, or "
+             "so large that "
              "x*scale may reach 2^31, or when the integerized window A sums to 2^30 or more"},
   };
 }
 
-Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec, const compiler::CompileOptions& options) {
+Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec,
+                                              const compiler::CompileOptions& options) {
   auto k = anova_constants(spec);
   if (!k) return k.failure();
   auto f = build_anova(spec);
@@ -104,4 +112,4 @@ Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec, const compi
   return compiler::compile_function(std::move(*f), anova_contract(spec, *k), options);
 }
 
-}  // namespace xdpml::anova
+} // namespace xdpml::anova

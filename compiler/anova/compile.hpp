@@ -14,8 +14,8 @@ namespace xdpml::anova {
 
 struct ScaleChoice {
   uint32_t scale = 0;
-  bool exact = false;          // every calibration value is an integer at this scale
-  double max_error = 0;        // largest |round(x*scale)/scale - x| over the calibration data
+  bool exact = false;   // every calibration value is an integer at this scale
+  double max_error = 0; // largest |round(x*scale)/scale - x| over the calibration data
   std::string reason;
 };
 
@@ -26,6 +26,7 @@ Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration);
 
 nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k);
 
-Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec, const compiler::CompileOptions& options);
+Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec,
+                                              const compiler::CompileOptions& options);
 
-}  // namespace xdpml::anova
+} // namespace xdpml::anova

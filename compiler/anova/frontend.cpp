@@ -11,8 +11,12 @@ using compiler::Int;
 using compiler::Node;
 using compiler::Opcode;
 
-uint32_t data_stride(InputFormat f) { return f == InputFormat::U32 ? 4 : 8; }
-uint32_t frame_bytes(InputFormat f) { return kDataOffset + 16 * data_stride(f); }
+uint32_t data_stride(InputFormat f) {
+  return f == InputFormat::U32 ? 4 : 8;
+}
+uint32_t frame_bytes(InputFormat f) {
+  return kDataOffset + 16 * data_stride(f);
+}
 
 namespace {
 
@@ -27,7 +31,9 @@ Int gcd(Int a, Int b) {
   return a;
 }
 
-Int ceil_div(Int a, Int b) { return (a + b - 1) / b; }  // a >= 0, b > 0
+Int ceil_div(Int a, Int b) {
+  return (a + b - 1) / b;
+} // a >= 0, b > 0
 
 // Helpers that read like the math they build.
 class IrBuilder {
@@ -72,14 +78,16 @@ public:
     f_.nodes[n].exit = exit;
     return n;
   }
-  int cond_add(int acc, int x, int lo, int hi, int inc) { return node(Opcode::CondAdd, {acc, x, lo, hi, inc}); }
+  int cond_add(int acc, int x, int lo, int hi, int inc) {
+    return node(Opcode::CondAdd, {acc, x, lo, hi, inc});
+  }
 
 private:
   Function& f_;
   int origin_ = -1;
 };
 
-}  // namespace
+} // namespace
 
 Result<AnovaConstants> anova_constants(const AnovaSpec& spec) {
   if (spec.scale == 0) return fail("--scale must be a positive integer");
@@ -101,9 +109,11 @@ Result<AnovaConstants> anova_constants(const AnovaSpec& spec) {
   // headroom), and T enters a 64-bit threshold.
   const Int limit = Int{1} << 62;
   if (t >= (Int{1} << 40) || 8 * num >= limit || (den > 1 && k.bound * den >= limit))
-    return fail("epsilon " + spec.epsilon_text + " is too large for scale " + std::to_string(spec.scale),
+    return fail("epsilon " + spec.epsilon_text + " is too large for scale " +
+                    std::to_string(spec.scale),
                 {"<model>", 0, 0, 1, "anova parameters"},
-                "the exact test needs 8*(eps*scale)^2 (times the denominator of epsilon^2) below 2^62; lower the scale");
+                "the exact test needs 8*(eps*scale)^2 (times the denominator of epsilon^2) below "
+                "2^62; lower the scale");
   return k;
 }
 
@@ -115,14 +125,16 @@ Result<Function> build_anova(const AnovaSpec& spec) {
     uint32_t odd = spec.scale;
     while ((odd & 1) == 0) odd >>= 1;
     if (odd >= 2048)
-      return fail("--input f64 needs a scale whose odd part is below 2048 (got " + std::to_string(spec.scale) + ")",
-                  {"<model>", 0, 0, 1, "anova parameters"}, "use a power of two, or 100, 1000, ... (odd parts 25, 125, ...)");
+      return fail("--input f64 needs a scale whose odd part is below 2048 (got " +
+                      std::to_string(spec.scale) + ")",
+                  {"<model>", 0, 0, 1, "anova parameters"},
+                  "use a power of two, or 100, 1000, ... (odd parts 25, 125, ...)");
   }
 
   Function f;
   f.name = "xdpml_anova";
   f.tag_offset = kTagOffset;
-  f.tag_bytes = 1;  // the tag was checked to be 0, so writing its low byte sets it
+  f.tag_bytes = 1; // the tag was checked to be 0, so writing its low byte sets it
   const int pass = 0, invalid = 1, split = 2, nosplit = 3;
   f.exits = {{"pass", std::nullopt, 2}, {"invalid", 3u, 2}, {"split", 1u, 2}, {"nosplit", 2u, 2}};
   f.fallthrough_exit = nosplit;
@@ -135,12 +147,13 @@ Result<Function> build_anova(const AnovaSpec& spec) {
   b.require_length(frame_bytes(spec.input), pass);
   if (spec.match == MatchMode::Full) {
     b.at("match.ethertype");
-    b.exit_if(b.load(12, 2), Cmp::Ne, b.c(0x0008), pass);  // 0x0800, read little-endian
+    b.exit_if(b.load(12, 2), Cmp::Ne, b.c(0x0008), pass); // 0x0800, read little-endian
     b.at("match.ipv4");
-    b.exit_if(b.load(14, 1), Cmp::Ne, b.c(0x45), pass);  // version 4, no options
-    b.exit_if(b.load(23, 1), Cmp::Ne, b.c(17), pass);    // UDP
+    b.exit_if(b.load(14, 1), Cmp::Ne, b.c(0x45), pass); // version 4, no options
+    b.exit_if(b.load(23, 1), Cmp::Ne, b.c(17), pass);   // UDP
     b.at("match.fragment");
-    b.exit_if(b.node(Opcode::And, {b.load(20, 2), b.c(0xff3f)}), Cmp::Ne, b.c(0), pass);  // MF or offset
+    b.exit_if(b.node(Opcode::And, {b.load(20, 2), b.c(0xff3f)}), Cmp::Ne, b.c(0),
+              pass); // MF or offset
     b.at("match.port");
     b.exit_if(b.load(36, 2), Cmp::Ne, b.c(((kUdpPort & 0xff) << 8) | (kUdpPort >> 8)), pass);
   }
@@ -163,7 +176,8 @@ Result<Function> build_anova(const AnovaSpec& spec) {
   auto sample = [&](int i) -> int {
     const uint32_t off = kDataOffset + static_cast<uint32_t>(i) * data_stride(spec.input);
     if (spec.input == InputFormat::U32) return b.load(off, 4);
-    const int raw = spec.strict_align ? b.or_(b.load(off, 4), b.shl(b.load(off + 4, 4), 32)) : b.load(off, 8);
+    const int raw =
+        spec.strict_align ? b.or_(b.load(off, 4), b.shl(b.load(off + 4, 4), 32)) : b.load(off, 8);
     return b.f64_to_fixed(raw, spec.scale, invalid);
   };
 
@@ -174,7 +188,8 @@ Result<Function> build_anova(const AnovaSpec& spec) {
     b.at("A[" + std::to_string(i) + "]");
     const int x = sample(i);
     s = s < 0 ? x : b.add(s, x);
-    const int xb = b.assume(x, 0, kWindowSumLimit - 1, "X <= S < 2^30: checked by 'validity' before Q is used");
+    const int xb = b.assume(x, 0, kWindowSumLimit - 1,
+                            "X <= S < 2^30: checked by 'validity' before Q is used");
     const int sq = b.mul(xb, xb);
     q = q < 0 ? sq : b.add(q, sq);
   }
@@ -185,7 +200,8 @@ Result<Function> build_anova(const AnovaSpec& spec) {
   b.at("variance");
   const Int max_s = kWindowSumLimit - 1;
   q = b.assume(q, 0, max_s * max_s, "Q <= S^2 < 2^60 since every X >= 0");
-  const int d = b.assume(b.sub(b.shl(q, 3), b.mul(s, s)), 0, 8 * max_s * max_s, "D = 8Q - S^2 >= 0 (Cauchy-Schwarz)");
+  const int d = b.assume(b.sub(b.shl(q, 3), b.mul(s, s)), 0, 8 * max_s * max_s,
+                         "D = 8Q - S^2 >= 0 (Cauchy-Schwarz)");
 
   // Outlier thresholds: |8X - S| >= T  <=>  X >= ceil((S+T)/8)  or  X <= floor((S-T)/8).
   b.at("thresholds");
@@ -205,10 +221,10 @@ Result<Function> build_anova(const AnovaSpec& spec) {
   if (k.y_den == 1) {
     b.exit_if(d, Cmp::Lt, tp, split);
   } else {
-    b.exit_if(d, Cmp::Ge, b.c(k.bound), nosplit);  // then D*y_den < bound*y_den fits
+    b.exit_if(d, Cmp::Ge, b.c(k.bound), nosplit); // then D*y_den < bound*y_den fits
     b.exit_if(b.mul(d, b.c(k.y_den)), Cmp::Lt, tp, split);
   }
   return f;
 }
 
-}  // namespace xdpml::anova
+} // namespace xdpml::anova

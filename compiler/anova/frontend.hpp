@@ -28,16 +28,16 @@ constexpr uint32_t kPayloadOffset = 42;
 constexpr uint32_t kMagicOffset = kPayloadOffset;
 constexpr uint32_t kTagOffset = kPayloadOffset + 8;
 constexpr uint32_t kDataOffset = kPayloadOffset + 16;
-constexpr uint64_t kMagic = 0x216C7174786A7A21ull;  // "!zjxtql!" little-endian
+constexpr uint64_t kMagic = 0x216C7174786A7A21ull; // "!zjxtql!" little-endian
 constexpr uint16_t kUdpPort = 6666;
-constexpr compiler::Int kWindowSumLimit = compiler::Int{1} << 30;  // valid windows: sum of A < 2^30
+constexpr compiler::Int kWindowSumLimit = compiler::Int{1} << 30; // valid windows: sum of A < 2^30
 
 // Constants of the exact test, derived from epsilon and scale (see build_anova).
 struct AnovaConstants {
-  uint64_t threshold = 0;      // T = ceil(8*eps*scale): outlier iff |8X - S| >= T
-  compiler::Int y_num = 0;     // y = 8*(eps*scale)^2 = y_num / y_den, reduced
+  uint64_t threshold = 0;  // T = ceil(8*eps*scale): outlier iff |8X - S| >= T
+  compiler::Int y_num = 0; // y = 8*(eps*scale)^2 = y_num / y_den, reduced
   compiler::Int y_den = 1;
-  compiler::Int bound = 0;     // ceil(8*y): D >= bound never splits (only used when y_den > 1)
+  compiler::Int bound = 0; // ceil(8*y): D >= bound never splits (only used when y_den > 1)
 };
 
 Result<AnovaConstants> anova_constants(const AnovaSpec& spec);
@@ -47,6 +47,6 @@ Result<AnovaConstants> anova_constants(const AnovaSpec& spec);
 Result<compiler::Function> build_anova(const AnovaSpec& spec);
 
 uint32_t data_stride(InputFormat f);
-uint32_t frame_bytes(InputFormat f);  // frame length the program needs
+uint32_t frame_bytes(InputFormat f); // frame length the program needs
 
-}  // namespace xdpml::anova
+} // namespace xdpml::anova

@@ -11,9 +11,9 @@
 //    carry any number of digits.
 //  * Rational: a normalised fraction num/den with __int128 parts, used for parameters. parse()
 //    accepts exactly the DecimalText grammar and refuses values whose normalised numerator or
-//    denominator exceeds 10^18 (i.e. more than 18 significant digits or decimal places): that
-//    bound keeps every product the compiler forms from them (num*scale, den^2, ...) inside 128
-//    bits, see reference.hpp.
+//    denominator exceeds 10^18 (roughly: more than 18 significant digits or decimal places), and
+//    texts with more than 38 significant digits. That bound keeps every product
+//    compile_constants forms from them (num*scale, den^2, ...) inside 128 bits (reference.cpp).
 #pragma once
 
 #include "support/result.hpp"
@@ -47,8 +47,9 @@ public:
   // n/d normalised (gcd 1, den > 0). d must not be 0 (asserted); |n|, d must be < 2^126 so that
   // normalisation cannot overflow.
   static Rational of(__int128 n, __int128 d = 1);
-  // Parses a decimal literal (DecimalText grammar) exactly. Errors: not a decimal literal, or the
-  // normalised numerator/denominator exceeds 10^18.
+  // Parses a decimal literal (DecimalText grammar) exactly. Errors: "invalid decimal" (not a
+  // decimal literal) or "out of range" (normalised numerator/denominator above 10^18, or more
+  // than 38 significant digits).
   static Result<Rational> parse(std::string_view text);
 
   __int128 num() const { return num_; }
@@ -71,4 +72,4 @@ private:
 // Decimal rendering of a 128-bit integer (std::to_string has no __int128 overload).
 std::string int128_to_string(__int128 v);
 
-}  // namespace xdpml::anova
+} // namespace xdpml::anova

@@ -19,11 +19,13 @@
 //   decide_rational        exact arithmetic on the decimal texts of the data (the ground truth
 //                          for data that is given as decimals; no scale, no rounding anywhere).
 //   decide_exact           the bit-exact integer semantics of the compiled eBPF program on
-//                          integerized samples X = round(x*scale), computed with exact rationals.
-//                          THIS IS THE ORACLE the compiler's generated code must match bit for bit.
-//   decide_with_constants  the same decision computed the way the generated code does it (32-bit
-//                          per-sample work, 64-bit sums, three precomputed constants); proven
-//                          equal to decide_exact by the tests.
+//                          integerized samples X = round_half_up(x*scale), computed with exact
+//                          rationals. THIS IS THE ORACLE the compiler's generated code must match
+//                          bit for bit (for --input f64, convert each sample with
+//                          program_f64_fixed first: any nullopt makes the packet invalid).
+//   decide_with_constants  the same decision computed the way generated code can do it (64-bit
+//                          sums and deviations, three precomputed constants); proven equal to
+//                          decide_exact by the tests.
 //   decide_double          the report's floating-point algorithm (the "float model").
 //   decide_osh_int         the report's v1 integer algorithm (x*16384 truncated, floor means,
 //                          hand-picked constants), kept to measure what the exact version fixes.
@@ -38,10 +40,13 @@
 // With eps = 0 every sample counts (|8X - S| >= 0) and y = 0, so D < 0 never holds: no split, in
 // agreement with the rational definition (sigma^2/0 is treated as +infinity).
 //
-// Widths. Samples are bounded by kMaxInput = 2^28 (exclusive): then 8X < 2^31 and S < 2^31, so
-// the per-sample test |8X - S| >= T is 32-bit work when T < 2^31; X^2 < 2^56, Q < 2^59,
-// 8Q < 2^62 and S^2 < 2^62, so D fits a signed 64-bit register, and tot*Y0 <= 8*Y0 < 2^62 when
-// Y0*8 + 8 < 2^62 (compile_constants refuses parameters beyond these bounds).
+// Validity and widths. A sample X may be any uint32 (the u32 wire format carries exactly that).
+// A window is valid iff S = sum_A X < kSumLimit = 2^30 (since every X >= 0, each A sample is then
+// below 2^30 too). With S < 2^30: X^2 <= S^2 and Q <= S^2 < 2^60, so 8Q < 2^63 and
+// D = 8Q - S^2 lies in [0, 7*S^2] subset [0, 2^63): D fits a signed 64-bit register. B samples are
+// not bounded by the rule: |8X - S| reaches 2^35 and is computed in 64 bits. tot*Y0 <= 8*Y0 < 2^62
+// when Y0*8 + 8 < 2^62 (compile_constants refuses parameters beyond that), so R = D - tot*Y0 lies
+// in (-2^62, 2^63) and fits int64 as well.
 #pragma once
 
 #include "compiler/anova/rational.hpp"
@@ -59,9 +64,13 @@ constexpr int kSplit = 1;
 constexpr int kNoSplit = 2;
 constexpr int kInvalid = 3;
 
-constexpr int kWindow = 8;        // samples per window (A and B)
-constexpr int kSamples = 16;      // samples per packet (A then B)
-constexpr uint32_t kMaxInput = 1u << 28;  // integerized samples must be < kMaxInput
+constexpr int kWindow = 8;   // samples per window (A and B)
+constexpr int kSamples = 16; // samples per packet (A then B)
+
+// A window is valid iff the sum of its A samples is below kSumLimit. (The reference keeps its own
+// copy instead of using the code generator's kWindowSumLimit from frontend.hpp, so that it shares
+// no constant with the compiler; tests/unit/test_anova_reference.cpp asserts that they are equal.)
+constexpr uint64_t kSumLimit = uint64_t{1} << 30;
 
 // The report's defaults: eps = 0.1, samples integerized x16384.
 constexpr std::string_view kDefaultEpsilon = "0.1";
@@ -69,7 +78,7 @@ constexpr uint32_t kDefaultScale = 16384;
 
 // Segmenter parameters. epsilon is exact (parsed from its decimal text), epsilon >= 0.
 // scale is the integerization factor: the sender (osh-u32) or the f64 eBPF program turns a sample
-// x into round_half_even(x*scale). scale > 0.
+// x into round_half_up(x*scale) (integerize, program_f64_fixed). scale > 0.
 struct Params {
   Rational epsilon;
   uint32_t scale = kDefaultScale;
@@ -82,24 +91,51 @@ Result<Params> make_params(std::string_view epsilon, uint32_t scale);
 // ---------------------------------------------------------------------------------------------
 // Integerization.
 //
-// integerize(x, scale) = round-half-to-even of the EXACT real product x*scale. The product is
-// formed from the IEEE-754 bits (x = m*2^e with a 53-bit integer m, so x*scale = m*scale*2^e with
-// m*scale < 2^85) in unsigned __int128; computing x*scale in double would round once before the
-// rounding to an integer, and double rounding is visible exactly at the .5 ties that matter here.
-// Half-to-even (not half-up, not truncation): it is the IEEE default rounding, what rint()/
-// nearbyint() do in the default mode, and it has no bias on data whose fractional parts are
-// uniformly spread. The 2019 report's sender truncated instead (see decide_osh_int).
+// integerize(x, scale) = round-half-up (ties away from zero; valid inputs are >= 0) of the EXACT
+// real product x*scale, i.e. floor(x*scale + 1/2). This is what the sender of the osh-u32 format
+// does. The product is formed from the IEEE-754 bits (x = m*2^e with a 53-bit integer m, so
+// x*scale = m*scale*2^e with m*scale < 2^85) in unsigned __int128; computing x*scale in double
+// would round once before the rounding to an integer, and double rounding is visible exactly at
+// the .5 ties that matter here.
+// Why half up and not the IEEE default half-to-even: the compiled f64 program converts with
+// X = ((Z >> t) + 1) >> 1 (see program_f64_fixed), which needs only the rounding bit and no sticky
+// bits; half-to-even would cost about four more instructions per sample (64 per packet) and break
+// the instruction budget. Every integerizer here rounds the same way so that the u32 and f64 paths
+// agree. (The 2019 report's sender truncated instead, see decide_osh_int.)
 // Invalid (nullopt): NaN, +-Inf, x < 0 (but -0.0 is 0; a tiny positive x may round to 0, which
-// is valid), results >= kMaxInput, scale == 0.
+// is valid), rounded results >= 2^32 (results are any uint32), scale == 0.
 std::optional<uint32_t> integerize(double x, uint32_t scale);
 
 // The same on the exact decimal text of a data-file value (e.g. "12.345"; DecimalText grammar,
-// no surrounding whitespace): round_half_even(value*scale), same invalid rules ("-0.000" is 0,
-// "-0.001" is invalid, text that is not a decimal literal is invalid). Prefer this over
-// integerize(strtod(text)) for data files: "0.125"*4 ties exactly and rounds to 0, and e.g.
-// "2.675"*100 = 267.5 rounds to 268, while the double nearest 2.675 is 2.67499999999999982236431605997495353221893310546875
-// and rounds to 267.
+// no surrounding whitespace): round_half_up(value*scale), same invalid rules ("-0.000" is 0,
+// "-0.001" is invalid, text that is not a decimal literal is invalid, results >= 2^32 are
+// invalid). Prefer this over integerize(strtod(text)) for data files: "0.125"*4 ties exactly and
+// rounds to 1, and e.g. "2.675"*100 = 267.5 rounds to 268, while the double nearest 2.675 is
+// 2.67499999999999982236431605997495353221893310546875 and rounds to 267.
 std::optional<uint32_t> integerize_decimal(std::string_view text, uint32_t scale);
+
+// The compiled f64 program's in-eBPF conversion of one sample (--input f64), bit-exact.
+// With bits = the IEEE-754 bits of x, E = bits >> 52 (12 bits: the sign bit is included, so every
+// negative value, -0.0 included, has E >= 2048), scale = odd * 2^j (odd odd), b the smallest
+// integer with 2^b >= odd (0 when odd == 1) and Emax = 1053 - j - b:
+//   invalid (nullopt) iff scale == 0 or E > Emax. That covers every negative value including
+//     -0.0, NaN, +-Inf, and every x in a binade [2^k, 2^(k+1)) where x*scale can reach 2^31.
+//   otherwise X = round_half_up(x*scale) = floor(x*scale + 1/2) of the EXACT product, which for
+//     x >= 0 equals integerize(x, scale); zero, subnormals and tiny values give 0.
+// Derivation (codegen.cpp, Generator::lower_f64): a normal x is M*2^(E-1075) with
+// M = mantissa | 2^52 < 2^53. Then Z = M*odd < 2^(53+b) (a 64-bit product: the front end requires
+// odd < 2048, b <= 11) and x*scale = Z*2^(E-1075+j) = Z / 2^(t+1) with t = 1074 - j - E, so
+//   X = ((Z >> t) + 1) >> 1 = floor(floor(Z/2^t)/2 + 1/2) = floor(Z/2^(t+1) + 1/2).
+// E <= Emax means t >= 21 + b, so Z >> t < 2^32 and X <= 2^31. X = 2^31 is reached only when odd
+// == 1, from the largest doubles below 2^(31-j) (e.g. nextafter(2^31, 0) at scale 1); for odd > 1,
+// X < 2^31. t >= 64 means x*scale < 2^(b-12) <= 1/2: there the program zeroes Z (also covering
+// E = 0, where the implicit bit must not be set) and gets X = 0, the exact rounding as well.
+// Consequence: a positive finite x rejected here has x >= 2^(31-j-b), so x*scale >= 2^30 (odd >
+// 2^(b-1)): as an A sample its window would be invalid anyway (S >= 2^30); B samples are rejected
+// from somewhere in [2^30, 2^31] upwards, whereas the u32 format carries any uint32.
+// This function computes the exact product in 128 bits, so it is defined for every scale; for
+// scales with odd >= 2048 (which the front end refuses for f64) it is the same rule, not a program.
+std::optional<uint64_t> program_f64_fixed(double x, uint32_t scale);
 
 // True when value(text)*scale is an integer (so integerize_decimal loses nothing). False for text
 // that is not a decimal literal. Says nothing about sign or range.
@@ -108,9 +144,10 @@ bool exact_at_scale(std::string_view text, uint32_t scale);
 // ---------------------------------------------------------------------------------------------
 // The bit-exact integer decision (the oracle for compiled programs).
 //
-// Given X[0..15], each < kMaxInput (else kInvalid), and Params (epsilon >= 0, scale > 0, else
-// kInvalid):
-//   S = sum_A X, Q = sum_A X^2 (uint64), D = 8Q - S^2 (>= 0, < 2^62)
+// Given X[0..15] (any uint32) and Params (epsilon >= 0, scale > 0, else kInvalid):
+//   S = sum_A X; kInvalid iff S >= kSumLimit = 2^30 (no per-sample bound, B samples
+//   may be anything up to 2^32 - 1)
+//   Q = sum_A X^2, D = 8Q - S^2 (>= 0, < 2^63)
 //   tot = #{ i in B : |8 X_i - S| >= 8*eps*scale }      (compared exactly; equals >= T, above)
 //   split iff D < tot * 8*(eps*scale)^2                  (compared exactly, as rationals)
 // decide_exact computes this with arbitrary-precision integers and shares no code or constant
@@ -124,9 +161,9 @@ int decide_exact(const std::array<uint32_t, kSamples>& x, const Params& params);
 // bits 4t..4t+3; c[0] = 0 always). R may be negative; "R < 0 || R < c[tot]" lets the code use an
 // unsigned comparison for the second test.
 struct CompiledConstants {
-  uint64_t T = 0;           // ceil(8*eps*scale), < 2^31
-  uint64_t Y0 = 0;          // floor(8*(eps*scale)^2), Y0*8 + 8 < 2^62
-  uint64_t ceil_table = 0;  // nibble t = ceil(t*frac(y)), t = 0..8
+  uint64_t T = 0;          // ceil(8*eps*scale), < 2^31 (fits a 32-bit immediate)
+  uint64_t Y0 = 0;         // floor(8*(eps*scale)^2), Y0*8 + 8 < 2^62
+  uint64_t ceil_table = 0; // nibble t = ceil(t*frac(y)), t = 0..8
 
   unsigned c(unsigned t) const { return static_cast<unsigned>((ceil_table >> (4 * t)) & 0xf); }
   friend bool operator==(const CompiledConstants&, const CompiledConstants&) = default;
@@ -137,9 +174,10 @@ struct CompiledConstants {
 // Y0*8 + 8 >= 2^62 (the width bounds above).
 Result<CompiledConstants> compile_constants(const Params& params);
 
-// The decision exactly as the generated code computes it: S (32-bit), Q and D (64-bit), the
-// per-sample test in 32 bits (|8X - S| as an unsigned difference, >= T), then
-// R = (int64)D - (int64)(tot*Y0) and split iff R < 0 || R < c[tot]. kInvalid if any X >= 2^28.
+// The decision computed with machine integers the way generated code does it: S in 64 bits
+// (8 samples up to 2^32 - 1 cannot wrap; a 32-bit sum could, e.g. 2^31 + 2^31 + 5), kInvalid iff
+// S >= 2^30; then Q and D in 64 bits, the per-sample test |8X - S| >= T in 64 bits (8X up to 2^35),
+// R = (int64)D - (int64)(tot*Y0) and split iff R < 0 || R < c[tot].
 int decide_with_constants(const std::array<uint32_t, kSamples>& x, const CompiledConstants& k);
 
 // ---------------------------------------------------------------------------------------------
@@ -154,7 +192,8 @@ int decide_with_constants(const std::array<uint32_t, kSamples>& x, const Compile
 // DecimalText; no whitespace), a value whose exponent is beyond +-400 (outside double's range and
 // of no use as a sample), or epsilon < 0. Negative values are allowed here (the integer paths mark
 // them invalid).
-// Whenever all 16 values are exact at the scale and integerize_decimal accepts them,
+// Whenever all 16 values are exact at the scale, integerize_decimal accepts them and the window is
+// valid (sum of the integerized A samples < 2^30),
 // decide_rational(texts, eps) == decide_exact(integerized, {eps, scale}) (tested).
 int decide_rational(const std::array<std::string, kSamples>& decimal_texts,
                     const Rational& epsilon);
@@ -185,4 +224,4 @@ int decide_double(const std::array<double, kSamples>& x, double epsilon);
 // checked). Larger products wrap mod 2^64 in the sums exactly as in the eBPF program.
 int decide_osh_int(const std::array<double, kSamples>& x);
 
-}  // namespace xdpml::anova
+} // namespace xdpml::anova
