@@ -1,6 +1,9 @@
 // xdpml: wires the subcommands of each module together, nothing else.
 #include "asm/commands.hpp"
 #include "compiler/commands.hpp"
+#include "compiler/nfp/commands.hpp"
+#include "loader/commands.hpp"
+#include "packetgen/commands.hpp"
 #include "support/cli_support.hpp"
 
 #include <CLI/CLI.hpp>
@@ -12,6 +15,9 @@ int main(int argc, char** argv) {
   int exit_code = xdpml::kExitOk;
   xdpml::assembler::register_commands(app, &exit_code);
   xdpml::compiler::register_commands(app, &exit_code);
+  xdpml::nfp::register_commands(app, &exit_code);
+  xdpml::loader::register_commands(app, &exit_code);
+  xdpml::packetgen::register_commands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
