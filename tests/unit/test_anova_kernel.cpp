@@ -171,14 +171,18 @@ TEST_CASE("anova u32: kernel tags equal the bit-exact reference on 100,000+ rand
 TEST_CASE("anova f64: in-eBPF conversion and decision equal the reference", "[anova][kernel]") {
   if (no_kernel()) return;
   std::mt19937_64 rng(11);
-  for (uint32_t scale : {16384u, 100u, 1u, 1000u}) {
+  const std::pair<uint32_t, const char*> configs[] = {
+      {16384u, "0.1"}, {100u, "0.25"}, {1u, "3"}, {1000u, "0.005"}};
+  for (const auto& [scale, eps] : configs) {
     for (bool strict : {false, true}) {
       AnovaSpec spec;
       spec.input = InputFormat::F64;
       spec.scale = scale;
+      spec.epsilon = *Rational::parse(eps);
+      spec.epsilon_text = eps;
       spec.strict_align = strict;
       const auto l = compile_and_load(spec, strict);
-      const auto params = *make_params("0.1", scale);
+      const auto params = *make_params(eps, scale);
       const int n = scale == 16384 && !strict ? 40000 : 6000;
       for (int i = 0; i < n; ++i) {
         std::array<double, 16> x{};
@@ -368,6 +372,35 @@ TEST_CASE("anova edge windows: sigma^2 = 0, epsilon = 0, largest values", "[anov
   CHECK(tag(l, edge) == static_cast<uint64_t>(decide_exact(edge, *make_params("0.1", 16384))));
   edge[0] += 1; // sum 2^30: invalid
   CHECK(tag(l, edge) == kInvalid);
+}
+
+TEST_CASE("anova f64: negative, NaN, infinite and too large samples give tag 3",
+          "[anova][kernel]") {
+  if (no_kernel()) return;
+  AnovaSpec spec;
+  spec.input = InputFormat::F64;
+  const auto l = compile_and_load(spec);
+  std::array<double, 16> ok{};
+  ok.fill(12.5);
+  CHECK(run(l, frame(InputFormat::F64, ok.data())) == kNoSplit);
+  const double bad_values[] = {-1.0,
+                               -0.0,
+                               std::numeric_limits<double>::quiet_NaN(),
+                               std::numeric_limits<double>::infinity(),
+                               -std::numeric_limits<double>::infinity(),
+                               131072.0 /* x16384 reaches 2^31 */,
+                               1e300};
+  for (double bad : bad_values)
+    for (size_t pos : {size_t{0}, size_t{7}, size_t{8}, size_t{15}}) {
+      auto x = ok;
+      x[pos] = bad;
+      INFO("value " << bad << " at sample " << pos);
+      CHECK(run(l, frame(InputFormat::F64, x.data())) == kInvalid);
+    }
+  auto tiny = ok;
+  tiny[3] = 1e-300; // rounds to 0: valid
+  tiny[9] = 0.0;
+  CHECK(run(l, frame(InputFormat::F64, tiny.data())) != kInvalid);
 }
 
 TEST_CASE("anova: --strict-align objects load with and without BPF_F_STRICT_ALIGNMENT",
