@@ -1,0 +1,597 @@
+#include "loader/loader.hpp"
+
+#include "bpf/elf.hpp"
+#include "bpf/kernel.hpp"
+#include "compiler/driver.hpp"
+#include "loader/verifier_report.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <xdp/libxdp.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+namespace xdpml::loader {
+
+namespace {
+
+// libxdp's name for its dispatcher program (it checks the same name itself).
+constexpr const char* kDispatcherName = "xdp_dispatcher";
+// Room for the level-1 log of any program the verifier accepts in size; should a log still
+// overflow, kernels since 6.4 keep its tail, which is where the error is.
+constexpr size_t kVerifierLogBytes = 16u << 20;
+
+const char* const kRootHint =
+    "loading and attaching XDP programs needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)";
+
+std::string now_iso8601() {
+  const time_t now = time(nullptr);
+  tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+std::string describe_candidate(const ProgramCandidate& c) {
+  return "'" + c.name + "' (section " + c.section + ", " +
+         (c.type.empty() ? "type unknown to libbpf" : c.type) + ")";
+}
+
+std::string list_candidates(const std::vector<ProgramCandidate>& candidates) {
+  std::vector<std::string> items;
+  for (const auto& c : candidates) items.push_back(describe_candidate(c));
+  return join(items, ", ");
+}
+
+// What the object has, for errors that say the program asked for is not there.
+std::string object_contents(const std::vector<ProgramCandidate>& candidates,
+                            const std::vector<std::string>& sections) {
+  if (!candidates.empty()) return "its programs: " + list_candidates(candidates);
+  std::vector<std::string> shown;
+  for (const auto& s : sections)
+    if (!s.empty() && !s.starts_with(".rel") && s != ".strtab" && s != ".symtab")
+      shown.push_back(s);
+  return "it has no programs at all" +
+         (shown.empty() ? std::string() : " (sections: " + join(shown, ", ") + ")");
+}
+
+const char* const kProgramHint =
+    "an XDP program is a function (STT_FUNC symbol) in an executable section named 'xdp' or "
+    "'xdp/...'; functions in .text are only subprograms";
+
+// Program ids attached in one mode, as seen by the kernel right now.
+uint32_t attached_id(const Interface& interface, XdpMode mode) {
+  auto attachments = query_attachments(interface);
+  return attachments ? attachments->id(mode) : 0;
+}
+
+std::string program_label(uint32_t id) {
+  auto info = program_info(id);
+  if (!info) return "id " + std::to_string(id);
+  return "'" + info->name + "', id " + std::to_string(id);
+}
+
+// Keeps libxdp from mounting bpffs behind our back: it does so only when this variable is 1,
+// and a mount made here would outlive the command (see loader/README.md).
+void forbid_bpffs_automount() {
+  unsetenv("LIBXDP_BPFFS_AUTOMOUNT");
+}
+
+// Where libxdp looks for its bpffs (it honours LIBXDP_BPFFS, else /sys/fs/bpf).
+std::string libxdp_bpffs_directory() {
+  const char* configured = std::getenv("LIBXDP_BPFFS");
+  return configured && *configured ? configured : "/sys/fs/bpf";
+}
+
+bool is_bpffs(const std::string& path) {
+  struct statfs fs {};
+  return statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == BPF_FS_MAGIC;
+}
+
+// libxdp's view of the skb/native program of an interface; null when it cannot tell.
+XdpMultiprog libxdp_view(const Interface& interface) {
+  forbid_bpffs_automount();
+  xdp_multiprog* raw = xdp_multiprog__get_from_ifindex(interface.ifindex);
+  if (libxdp_pointer_error(raw)) return nullptr;
+  return XdpMultiprog(raw);
+}
+
+} // namespace
+
+// ---- Choosing the program --------------------------------------------------------------------
+
+Result<size_t> select_program(const std::vector<ProgramCandidate>& candidates,
+                              const ProgramSelection& selection, const std::string& object_path,
+                              const std::vector<std::string>& sections) {
+  const SourceLocation where{object_path};
+  const bool named = !selection.section.empty() || !selection.program.empty();
+  std::vector<size_t> matches;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto& c = candidates[i];
+    if (!selection.section.empty() && c.section != selection.section) continue;
+    if (!selection.program.empty() && c.name != selection.program) continue;
+    if (!named && !c.is_xdp()) continue;
+    matches.push_back(i);
+  }
+  if (!named) {
+    if (matches.empty())
+      return fail("the object has no XDP program; " + object_contents(candidates, sections), where,
+                  kProgramHint);
+    if (matches.size() > 1) {
+      std::vector<ProgramCandidate> xdp;
+      for (auto i : matches) xdp.push_back(candidates[i]);
+      return fail("the object has " + std::to_string(matches.size()) +
+                      " XDP programs: " + list_candidates(xdp),
+                  where, "choose one with --prog NAME or --sec SECTION");
+    }
+    return matches.front();
+  }
+  std::string asked;
+  if (!selection.section.empty()) asked += "--sec " + selection.section;
+  if (!selection.program.empty())
+    asked += (asked.empty() ? "" : " ") + std::string("--prog ") + selection.program;
+  if (matches.empty())
+    return fail("no program matches " + asked + "; " + object_contents(candidates, sections), where,
+                candidates.empty() ? kProgramHint : "name one of the programs listed");
+  if (matches.size() > 1) {
+    std::vector<ProgramCandidate> several;
+    for (auto i : matches) several.push_back(candidates[i]);
+    return fail("several programs match " + asked + ": " + list_candidates(several), where,
+                "add --prog NAME to choose one");
+  }
+  const auto& chosen = candidates[matches.front()];
+  if (!chosen.is_xdp() && !chosen.type.empty())
+    return fail("program " + describe_candidate(chosen) + " is not an XDP program", where,
+                "xdpml load attaches XDP programs; load " + chosen.type +
+                    " programs with their own tools");
+  return matches.front();
+}
+
+// ---- Loading ---------------------------------------------------------------------------------
+
+int OpenedObject::program_fd() const {
+  return program_ ? bpf_program__fd(program_) : -1;
+}
+
+Result<OpenedObject> open_object(const std::string& path, const ProgramSelection& selection,
+                                 LibraryLog& log) {
+  const SourceLocation where{path};
+  // libbpf's own message for these would be a bare "No such file or directory".
+  if (access(path.c_str(), R_OK) != 0) {
+    const int err = errno;
+    return fail("cannot open '" + path + "': " + describe_errno(err), where,
+                err == ENOENT ? "pass the object file produced by `xdpml compile` or `xdpml asm`"
+                              : "check the permissions of the file and of its directories");
+  }
+  if (std::filesystem::is_directory(path))
+    return fail("'" + path + "' is a directory, not an object file", where,
+                "pass the object file produced by `xdpml compile` or `xdpml asm`");
+
+  // Our ELF reader explains malformed files precisely (which section, what is wrong); it also
+  // gives the section list and the contract. libbpf stays the judge of what it can load: an
+  // object our reader does not understand may still be fine for libbpf.
+  auto elf = bpf::read_elf_file(path);
+
+  log.clear();
+  LIBBPF_OPTS(bpf_object_open_opts, options);
+  errno = 0;
+  bpf_object* raw = bpf_object__open_file(path.c_str(), &options);
+  if (const int err = libbpf_pointer_error(raw)) {
+    if (!elf) return elf.failure();
+    const std::string why = log.last_warning();
+    return fail("libbpf cannot open '" + path + "': " + (why.empty() ? describe_errno(err) : why),
+                where, "--verbose shows all of libbpf's messages");
+  }
+  OpenedObject opened;
+  opened.object_ = BpfObject(raw);
+  opened.path_ = path;
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(path, ec);
+  opened.absolute_path_ = ec ? path : absolute.lexically_normal().string();
+
+  std::vector<ProgramCandidate> candidates;
+  std::vector<bpf_program*> programs;
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, raw) {
+    ProgramCandidate c;
+    c.name = bpf_program__name(program);
+    c.section = bpf_program__section_name(program);
+    const auto type = bpf_program__type(program);
+    if (type != BPF_PROG_TYPE_UNSPEC)
+      if (const char* name = libbpf_bpf_prog_type_str(type)) c.type = name;
+    candidates.push_back(std::move(c));
+    programs.push_back(program);
+  }
+  std::vector<std::string> sections;
+  if (elf)
+    for (const auto& s : elf->sections) sections.push_back(s.name);
+  auto chosen = select_program(candidates, selection, path, sections);
+  if (!chosen) return chosen.failure();
+  opened.chosen_ = candidates[*chosen];
+  opened.program_ = programs[*chosen];
+
+  if (elf) {
+    auto contract = compiler::read_contract(*elf);
+    // A contract describes the object's one compiled program; ignore it for any other.
+    if (contract && contract->value("program", opened.chosen_.name) == opened.chosen_.name)
+      opened.contract_ = std::move(*contract);
+  }
+  return opened;
+}
+
+Status load_object(OpenedObject& object, const Interface& interface, XdpMode mode,
+                   LibraryLog& log) {
+  bpf_program* chosen = object.program();
+  // Only the chosen program is loaded: another program of the object must not make the load
+  // fail, and hw mode binds to one device.
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, object.object()) {
+    if (program != chosen) bpf_program__set_autoload(program, false);
+  }
+  // Named explicitly in a section libbpf does not know: load it as XDP (like `ip link`).
+  if (bpf_program__type(chosen) == BPF_PROG_TYPE_UNSPEC)
+    bpf_program__set_type(chosen, BPF_PROG_TYPE_XDP);
+  if (mode == XdpMode::Hw) {
+    // Offloaded programs and their maps are created on the device, so the kernel must know
+    // which device before it verifies the program.
+    bpf_program__set_ifindex(chosen, static_cast<uint32_t>(interface.ifindex));
+    bpf_map* map = nullptr;
+    bpf_object__for_each_map(map, object.object()) {
+      bpf_map__set_ifindex(map, static_cast<uint32_t>(interface.ifindex));
+    }
+  }
+  // libbpf first loads without a log and, if that fails, retries with log level 1 into this
+  // buffer (instead of printing the log itself).
+  std::vector<char> verifier_log(kVerifierLogBytes, '\0');
+  bpf_program__set_log_buf(chosen, verifier_log.data(), verifier_log.size());
+
+  log.clear();
+  const int err = libbpf_int_error(bpf_object__load(object.object()));
+  if (!err) return ok_status();
+
+  const SourceLocation kernel{"<kernel>", 0, 0, 1, "load"};
+  const std::string name = object.chosen().name;
+  // The verifier reports most rejections as EACCES, so a log decides, not the errno.
+  const std::string verifier_text(verifier_log.data());
+  if (verifier_text.find_first_not_of(" \n") != std::string::npos) {
+    Rejection rejection;
+    rejection.program = name;
+    rejection.section = object.chosen().section;
+    rejection.verifier_log = verifier_text;
+    rejection.contract = object.contract();
+    rejection.error_number = err;
+    const bpf_insn* insns = bpf_program__insns(chosen);
+    const size_t count = bpf_program__insn_cnt(chosen);
+    if (insns && count) {
+      const auto* bytes = reinterpret_cast<const uint8_t*>(insns);
+      rejection.code.assign(bytes, bytes + count * sizeof(bpf_insn));
+    }
+    return describe_rejection(rejection);
+  }
+  if (err == EPERM || err == EACCES)
+    return fail("permission denied loading program '" + name + "': " + describe_errno(err), kernel,
+                kRootHint);
+  if (mode == XdpMode::Hw)
+    return fail("'" + interface.name + "' cannot offload XDP programs: the kernel refused to " +
+                    "create the program or its maps on the device (" + describe_errno(err) + ")",
+                kernel,
+                "hw mode needs a NIC whose driver offloads BPF (Netronome nfp, or netdevsim "
+                "for tests); use --mode native or --mode skb");
+  const std::string why = log.last_warning();
+  return fail("the kernel refused to load program '" + name +
+                  "': " + (why.empty() ? describe_errno(err) : why),
+              kernel, "--verbose shows all of libbpf's messages");
+}
+
+// ---- Attaching -------------------------------------------------------------------------------
+
+Status check_replace_target(const Interface& interface, XdpMode mode) {
+  auto attachments = query_attachments(interface);
+  if (!attachments) return attachments.failure();
+  if (attachments->id(mode)) return ok_status();
+  std::string hint = "drop --replace to attach";
+  for (const auto& [other, id] : attachments->attached())
+    hint += "; a program (id " + std::to_string(id) + ") is attached in " +
+            std::string(mode_name(other)) + " mode: use --mode " + std::string(mode_name(other));
+  return fail("nothing is attached to '" + interface.name + "' in " + std::string(mode_name(mode)) +
+                  " mode, so there is nothing to replace",
+              {}, hint);
+}
+
+Result<AttachOutcome> attach_program(const OpenedObject& object, const Interface& interface,
+                                     XdpMode mode, bool replace, LibraryLog& log) {
+  const std::string mode_text(mode_name(mode));
+  const SourceLocation kernel{"<kernel>", 0, 0, 1, "attach"};
+  AttachOutcome outcome;
+  uint32_t flags = mode_flag(mode);
+  LIBBPF_OPTS(bpf_xdp_attach_opts, options);
+  bpf::Fd old_program;
+  if (replace) {
+    outcome.replaced_id = attached_id(interface, mode);
+    if (!outcome.replaced_id) {
+      auto why = check_replace_target(interface, mode);
+      if (!why) return why.failure();
+    }
+    const int fd = bpf_prog_get_fd_by_id(outcome.replaced_id);
+    if (fd < 0) {
+      const int err = libbpf_int_error(fd);
+      if (err == EPERM || err == EACCES)
+        return fail("permission denied: " + describe_errno(err), kernel, kRootHint);
+      return fail("the program to replace (id " + std::to_string(outcome.replaced_id) +
+                      ") disappeared: " + describe_errno(err),
+                  kernel, "run the command again, or without --replace");
+    }
+    old_program = bpf::Fd(fd);
+    if (auto info = program_info_from_fd(fd)) outcome.replaced_name = info->name;
+    // The kernel swaps only if the attached program is still the one we hold: no window
+    // without a program, and no silent replacement of a program attached meanwhile.
+    flags |= XDP_FLAGS_REPLACE;
+    options.old_prog_fd = old_program.get();
+  } else {
+    // Never replace someone else's program by accident.
+    flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
+  }
+
+  log.clear();
+  const int err =
+      libbpf_int_error(bpf_xdp_attach(interface.ifindex, object.program_fd(), flags, &options));
+  if (err) {
+    const std::string said = log.last_kernel_message();
+    const std::string kernel_words = said.empty() ? describe_errno(err) : said;
+    if (err == EPERM || err == EACCES)
+      return fail("permission denied attaching to '" + interface.name + "': " + kernel_words,
+                  kernel, kRootHint);
+    if (err == EBUSY && !replace) {
+      const uint32_t existing = attached_id(interface, mode);
+      return fail("'" + interface.name + "' already has an XDP program in " + mode_text +
+                      " mode (" + (existing ? program_label(existing) : "unknown") + ")",
+                  kernel,
+                  "--replace swaps it atomically; `xdpml unload --dev " + interface.name +
+                      " --mode " + mode_text + "` removes it");
+    }
+    if (err == EEXIST && replace)
+      return fail("the program attached to '" + interface.name +
+                      "' changed while it was being replaced: " + kernel_words,
+                  kernel, "check `xdpml status --dev " + interface.name + "` and run again");
+    if (err == EEXIST)
+      return fail("cannot attach to '" + interface.name + "' in " + mode_text +
+                      " mode: " + kernel_words,
+                  kernel, "the kernel allows skb or native mode, not both: unload the other first");
+    if (err == EOPNOTSUPP || err == ENODEV)
+      return fail("'" + interface.name + "' does not support XDP in " + mode_text +
+                      " mode: " + kernel_words,
+                  kernel,
+                  mode == XdpMode::Hw ? "hw mode needs a NIC whose driver offloads BPF"
+                                      : "use --mode skb (generic XDP works on every interface)");
+    return fail("the kernel refused to attach to '" + interface.name + "' in " + mode_text +
+                    " mode: " + kernel_words,
+                kernel, "--verbose shows all of libbpf's messages");
+  }
+  auto info = program_info_from_fd(object.program_fd());
+  if (!info) return info.failure();
+  outcome.program = std::move(*info);
+  if (outcome.replaced_name == kDispatcherName)
+    outcome.warnings.push_back("the replaced program was a libxdp dispatcher: its component "
+                               "programs stay pinned in bpffs until `xdp-loader clean`");
+  return outcome;
+}
+
+namespace {
+
+// Keeps only the records whose program is still the one attached in that mode.
+void prune_record(InterfaceRecord& record, const Attachments& attachments) {
+  for (auto it = record.by_mode.begin(); it != record.by_mode.end();) {
+    if (attachments.id(it->first) != it->second.prog_id)
+      it = record.by_mode.erase(it);
+    else
+      ++it;
+  }
+}
+
+nlohmann::json contract_for_record(const nlohmann::json& contract) {
+  if (!contract.is_object()) return nullptr;
+  nlohmann::json copy = contract;
+  // Provenance only serves verifier errors at load time; it is the bulk of the contract.
+  copy.erase("provenance");
+  return copy;
+}
+
+} // namespace
+
+Status remember_attachment(const StateStore& store, const Interface& interface, XdpMode mode,
+                           const OpenedObject& object, uint32_t prog_id) {
+  auto netns = current_netns_inode();
+  if (!netns) return netns.failure();
+  auto attachments = query_attachments(interface);
+  if (!attachments) return attachments.failure();
+  AttachmentRecord entry;
+  entry.prog_id = prog_id;
+  entry.object_path = object.absolute_path();
+  entry.section = object.chosen().section;
+  entry.program = object.chosen().name;
+  entry.contract = contract_for_record(object.contract());
+  entry.attached_at = now_iso8601();
+  return store.update(*netns, interface.ifindex, [&](InterfaceRecord& record) {
+    record.ifname = interface.name;
+    prune_record(record, *attachments);
+    record.by_mode[mode] = std::move(entry);
+  });
+}
+
+// ---- Detaching -------------------------------------------------------------------------------
+
+Result<std::vector<DetachedProgram>> detach_programs(const Interface& interface,
+                                                     std::optional<XdpMode> mode, LibraryLog& log) {
+  const SourceLocation kernel{"<kernel>", 0, 0, 1, "detach"};
+  auto attachments = query_attachments(interface);
+  if (!attachments) return attachments.failure();
+  std::vector<std::pair<XdpMode, uint32_t>> targets;
+  if (mode) {
+    if (!attachments->id(*mode)) {
+      std::string hint = "`xdpml status --dev " + interface.name + "` shows what is attached";
+      for (const auto& [other, id] : attachments->attached())
+        hint = "a program (id " + std::to_string(id) + ") is attached in " +
+               std::string(mode_name(other)) + " mode: use --mode " +
+               std::string(mode_name(other)) + " or leave --mode out";
+      return fail("nothing is attached to '" + interface.name + "' in " +
+                      std::string(mode_name(*mode)) + " mode",
+                  {}, hint);
+    }
+    targets.emplace_back(*mode, attachments->id(*mode));
+  } else {
+    targets = attachments->attached();
+    if (targets.empty())
+      return fail("no XDP program is attached to '" + interface.name + "'", {},
+                  "`xdpml status` lists the interfaces that have one");
+  }
+
+  std::vector<DetachedProgram> detached;
+  for (const auto& [target_mode, id] : targets) {
+    DetachedProgram d{target_mode, id, "", false, 0};
+    auto info = program_info(id);
+    if (!info) {
+      const auto& first = info.diagnostics().items().front();
+      return fail(first.message, kernel, first.hint);
+    }
+    d.name = info->name;
+    d.libxdp_dispatcher = d.name == kDispatcherName;
+    detached.push_back(d);
+  }
+
+  // A libxdp dispatcher keeps its component programs pinned in bpffs; libxdp's own detach
+  // removes those pins too. It also detaches a hw program, so use it only when that is wanted.
+  const auto main_target = std::find_if(detached.begin(), detached.end(), [](const auto& d) {
+    return d.libxdp_dispatcher && d.mode != XdpMode::Hw;
+  });
+  if (main_target != detached.end()) {
+    log.clear();
+    if (XdpMultiprog view = libxdp_view(interface); view && !xdp_multiprog__is_legacy(view.get())) {
+      const bool hw_attached = attachments->hw != 0;
+      const bool hw_targeted = std::any_of(detached.begin(), detached.end(),
+                                           [](const auto& d) { return d.mode == XdpMode::Hw; });
+      if (!hw_attached || hw_targeted) {
+        main_target->dispatcher_components = xdp_multiprog__program_count(view.get());
+        const int err = libxdp_int_error(xdp_multiprog__detach(view.get()));
+        if (err)
+          return fail("libxdp could not detach its dispatcher from '" + interface.name +
+                          "': " + describe_errno(err),
+                      kernel, "--verbose shows libxdp's messages");
+        return detached;
+      }
+    }
+  }
+
+  for (const auto& d : detached) {
+    const int fd = bpf_prog_get_fd_by_id(d.id);
+    if (fd < 0) {
+      const int err = libbpf_int_error(fd);
+      if (err == ENOENT) continue; // detached meanwhile: the goal is reached
+      return fail("cannot detach program " + std::to_string(d.id) + ": " + describe_errno(err),
+                  kernel, err == EPERM ? kRootHint : "");
+    }
+    bpf::Fd expected(fd);
+    LIBBPF_OPTS(bpf_xdp_attach_opts, options);
+    options.old_prog_fd = expected.get();
+    log.clear();
+    const int err = libbpf_int_error(
+        bpf_xdp_detach(interface.ifindex, mode_flag(d.mode) | XDP_FLAGS_REPLACE, &options));
+    if (err) {
+      const std::string said = log.last_kernel_message();
+      if (err == EPERM || err == EACCES)
+        return fail("permission denied detaching from '" + interface.name + "'", kernel, kRootHint);
+      return fail("the kernel refused to detach program " + std::to_string(d.id) + " from '" +
+                      interface.name + "': " + (said.empty() ? describe_errno(err) : said),
+                  kernel,
+                  err == EEXIST ? "another program was attached meanwhile; check `xdpml status`"
+                                : "");
+    }
+  }
+  return detached;
+}
+
+Status forget_detached(const StateStore& store, const Interface& interface) {
+  auto netns = current_netns_inode();
+  if (!netns) return netns.failure();
+  // Nothing recorded, nothing to forget (and no reason to create the directory).
+  if (!store.read(*netns, interface.ifindex)) return ok_status();
+  auto attachments = query_attachments(interface);
+  if (!attachments) return attachments.failure();
+  return store.update(*netns, interface.ifindex,
+                      [&](InterfaceRecord& record) { prune_record(record, *attachments); });
+}
+
+// ---- Status ----------------------------------------------------------------------------------
+
+Result<InterfaceStatus> interface_status(const Interface& interface, const StateStore& store,
+                                         LibraryLog& log) {
+  auto attachments = query_attachments(interface);
+  if (!attachments) return attachments.failure();
+  InterfaceStatus status;
+  status.interface = interface;
+  if (!attachments->any()) return status;
+
+  std::optional<InterfaceRecord> record;
+  if (auto netns = current_netns_inode()) record = store.read(*netns, interface.ifindex);
+
+  XdpMultiprog view;
+  bool consulted_libxdp = false;
+  for (const auto& [mode, id] : attachments->attached()) {
+    AttachedProgram program;
+    program.mode = mode;
+    program.id = id;
+    if (auto info = program_info(id))
+      program.info = std::move(*info);
+    else
+      program.info_error = info.diagnostics().items().front().message;
+    if (record) {
+      const auto it = record->by_mode.find(mode);
+      if (it != record->by_mode.end() && it->second.prog_id == id) program.origin = it->second;
+    }
+    if (mode != XdpMode::Hw) {
+      if (!consulted_libxdp) {
+        log.clear();
+        view = libxdp_view(interface);
+        consulted_libxdp = true;
+      }
+      if (view && !xdp_multiprog__is_legacy(view.get())) {
+        DispatcherView dispatcher;
+        dispatcher.components_known = true;
+        for (xdp_program* p = xdp_multiprog__next_prog(nullptr, view.get()); p;
+             p = xdp_multiprog__next_prog(p, view.get()))
+          dispatcher.components.push_back(
+              {xdp_program__id(p), xdp_program__name(p), xdp_program__run_prio(p)});
+        program.dispatcher = std::move(dispatcher);
+      } else if (program.info && program.info->name == kDispatcherName) {
+        // libxdp treats a dispatcher whose pins it cannot find as a plain program.
+        DispatcherView dispatcher;
+        const std::string bpffs = libxdp_bpffs_directory();
+        dispatcher.note = "named like libxdp's dispatcher, but libxdp cannot read its component "
+                          "programs: " +
+                          (is_bpffs(bpffs) ? "no pinned state for it under " + bpffs
+                                           : "libxdp keeps them in bpffs, and " + bpffs +
+                                                 " is not a bpffs mount here");
+        program.dispatcher = std::move(dispatcher);
+      }
+    }
+    status.programs.push_back(std::move(program));
+  }
+  return status;
+}
+
+} // namespace xdpml::loader
