@@ -343,7 +343,8 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
         sym.section = our_index[s.st_shndx];
       if (type == STT_SECTION) {
         if (sym.section < 0)
-          return error("section symbol " + std::to_string(i) + " is not attached to a section", ".symtab");
+          return error("section symbol " + std::to_string(i) + " is not attached to a section",
+                       ".symtab");
         sym.name = object.sections[static_cast<size_t>(sym.section)].name;
       }
       sym_map[i] = static_cast<int>(object.symbols.size());

@@ -1,9 +1,556 @@
+// `xdpml send`, `xdpml recv`, `xdpml verify` and `xdpml testbed`.
 #include "packetgen/commands.hpp"
 
+#include "bpf/elf.hpp"
+#include "compiler/driver.hpp"
+#include "packetgen/series.hpp"
+#include "packetgen/testbed.hpp"
+#include "packetgen/traffic.hpp"
+#include "support/cli_support.hpp"
+#include "support/datafile.hpp"
+
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+#include <variant>
 
 namespace xdpml::packetgen {
 
-void register_commands(CLI::App&, int*) {}
+namespace {
+
+// Set by SIGINT/SIGTERM: the loops stop and the summary of what arrived so far is printed.
+// A lock-free atomic is async-signal-safe; it is the only process-wide state here.
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) {
+  g_stop.store(true);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0; // no SA_RESTART: a blocked poll() returns at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+struct Args {
+  // what is sent
+  std::string obj, format, epsilon = "0.1", data;
+  uint32_t scale = 16384;
+  int column = 0;
+  // devices
+  std::string dev, tx, rx;
+  // sender
+  double rate = kDefaultRate;
+  uint64_t count = 0; // 0 = every window
+  // receiver
+  std::string reference = "exact";
+  uint64_t expect = 0; // 0 = as many as are sent
+  double timeout = 3;
+  std::string pcap, pcap_tx;
+  bool json = false;
+};
+
+// A failure together with the exit code it deserves.
+struct Stop {
+  Failure failure;
+  int code;
+};
+
+std::string tag_name(uint64_t t) {
+  switch (t) {
+  case 0:
+    return "unprocessed";
+  case 1:
+    return "split";
+  case 2:
+    return "no split";
+  case 3:
+    return "invalid";
+  default:
+    return "unknown";
+  }
+}
+
+std::string format_name(const WireFormat& f) {
+  return f.encoding == Encoding::U32 ? "osh-u32" : "osh-f64";
+}
+
+std::string fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+struct Prepared {
+  WireFormat format;
+  std::optional<Series> series;
+  std::optional<ReferenceTags> tags;
+  uint64_t count = 0;  // windows to send
+  uint64_t expect = 0; // windows that must arrive
+  std::vector<std::string> notes;
+};
+
+// Everything that does not touch the network: contract, data, windows, reference tags.
+std::variant<Prepared, Stop> prepare(const Args& a, bool need_reference) {
+  Prepared p;
+  if (a.obj.empty() && a.format.empty())
+    return Stop{fail("say what the frames look like: --obj OBJECT (its I/O contract) or --format "
+                     "osh-u32|osh-f64 [--scale N] [--epsilon E]"),
+                kExitUsage};
+  if (!a.obj.empty()) {
+    auto obj = bpf::read_elf_file(a.obj);
+    if (!obj) return Stop{obj.failure(), kExitInputError};
+    auto contract = compiler::read_contract(*obj);
+    if (!contract) return Stop{contract.failure(), kExitInputError};
+    auto f = wire_format_from_contract(*contract, a.obj);
+    if (!f) return Stop{f.failure(), kExitInputError};
+    p.format = *f;
+  } else {
+    auto f = wire_format_osh(a.format, a.scale, a.epsilon);
+    if (!f) return Stop{f.failure(), kExitUsage};
+    p.format = *f;
+  }
+  auto values = read_data_file(a.data, a.column);
+  if (!values) return Stop{values.failure(), kExitInputError};
+  auto series = Series::make(p.format, std::move(*values), a.data);
+  if (!series) return Stop{series.failure(), kExitInputError};
+  p.series = std::move(*series);
+  const uint64_t windows = p.series->windows();
+  p.count = a.count ? a.count : windows;
+  if (p.count > windows) {
+    p.notes.push_back("--count " + std::to_string(a.count) + " is more than the " +
+                      std::to_string(windows) + " windows of " + a.data + "; sending " +
+                      std::to_string(windows));
+    p.count = windows;
+  }
+  p.expect = a.expect ? a.expect : p.count;
+  if (p.expect > windows) {
+    p.notes.push_back("--expect " + std::to_string(a.expect) + " is more than the " +
+                      std::to_string(windows) + " windows of " + a.data + "; expecting " +
+                      std::to_string(windows));
+    p.expect = windows;
+  }
+  if (need_reference) {
+    const auto ref = parse_reference(a.reference);
+    if (!ref)
+      return Stop{fail("unknown reference '" + a.reference + "'", {}, "exact, osh-int or double"),
+                  kExitUsage};
+    auto tags = expected_tags(*p.series, *ref);
+    if (!tags) return Stop{tags.failure(), kExitInputError};
+    p.notes.insert(p.notes.end(), tags->notes.begin(), tags->notes.end());
+    p.tags = std::move(*tags);
+  }
+  return p;
+}
+
+nlohmann::json format_json(const WireFormat& f) {
+  return {{"format", format_name(f)},
+          {"origin", f.origin},
+          {"scale", f.scale},
+          {"epsilon", f.epsilon},
+          {"frame_bytes", f.frame_size()}};
+}
+
+nlohmann::json send_json(const SendStats& s) {
+  return {{"sent", s.sent},
+          {"seconds", s.seconds},
+          {"rate_pps", s.seconds > 0 ? static_cast<double>(s.sent) / s.seconds : 0.0},
+          {"retries", s.retries}};
+}
+
+nlohmann::json mismatch_json(const Series& series, const Mismatch& m) {
+  nlohmann::json values = nlohmann::json::array(), samples = nlohmann::json::array();
+  for (size_t k = 0; k < kWindowValues; ++k) {
+    values.push_back(series.values()[m.window + k].text);
+    samples.push_back(series.wire_value(m.window + k));
+  }
+  return {{"window", m.window},     {"line", series.values()[m.window].line},
+          {"values", values},       {"samples", samples},
+          {"expected", m.expected}, {"expected_name", tag_name(m.expected)},
+          {"got", m.got},           {"got_name", tag_name(m.got)}};
+}
+
+nlohmann::json recv_json(const Prepared& p, const Args& a, const RecvResult& r) {
+  const Summary& s = r.summary;
+  nlohmann::json mismatches = nlohmann::json::array();
+  for (const auto& m : s.first_mismatches) mismatches.push_back(mismatch_json(*p.series, m));
+  return {{"ok", s.passed()},
+          {"reference", a.reference},
+          {"data", a.data},
+          {"windows", s.windows},
+          {"expected", s.expected},
+          {"counts",
+           {{"received", s.received},
+            {"ok", s.ok},
+            {"mismatched", s.mismatched},
+            {"unprocessed", s.unprocessed},
+            {"invalid", s.invalid},
+            {"lost", s.lost},
+            {"duplicated", s.duplicated},
+            {"reordered", s.reordered},
+            {"corrupted", s.corrupted}}},
+          {"tags",
+           {{"split", s.got_split},
+            {"no_split", s.got_no_split},
+            {"invalid", s.invalid},
+            {"unprocessed", s.unprocessed},
+            {"other", s.got_other},
+            {"expected_split", s.expected_split}}},
+          {"mismatches", mismatches},
+          {"first_lost", s.first_lost},
+          {"seconds", r.seconds},
+          {"timed_out", r.timed_out},
+          {"socket_drops", r.socket.drops}};
+}
+
+void print_values(std::ostream& out, const Series& series, uint64_t w) {
+  out << "      values ";
+  for (size_t k = 0; k < kWindowValues; ++k) out << (k ? " " : "") << series.values()[w + k].text;
+  out << "\n      on wire";
+  for (size_t k = 0; k < kWindowValues; ++k) {
+    const auto v = series.wire_value(w + k);
+    out << ' ' << (v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  out << '\n';
+}
+
+void print_recv(std::ostream& out, const Prepared& p, const RecvResult& r) {
+  const Summary& s = r.summary;
+  out << "  received  " << s.received << " frames";
+  if (r.seconds > 0)
+    out << " in " << fixed(r.seconds, 2) << " s (" << fixed(s.received / r.seconds, 0) << " pkt/s)";
+  out << ": " << s.ok << " ok, " << s.mismatched << " mismatched, " << s.lost << " lost, "
+      << s.duplicated << " duplicated, " << s.reordered << " reordered, " << s.corrupted
+      << " corrupted\n";
+  out << "  tags      " << s.got_split << " split, " << s.got_no_split << " no split, " << s.invalid
+      << " invalid, " << s.unprocessed << " unprocessed";
+  if (s.got_other) out << ", " << s.got_other << " unknown";
+  out << " (the reference expects " << s.expected_split << " split)\n";
+  if (r.socket.drops)
+    out << "  note      the receive socket dropped " << r.socket.drops
+        << " frames (buffer full): lower --rate\n";
+  if (!s.first_mismatches.empty()) {
+    out << "  first mismatches (lowest windows first):\n";
+    for (const auto& m : s.first_mismatches) {
+      const auto& v = p.series->values();
+      out << "    window " << m.window << " (lines " << v[m.window].line << "-"
+          << v[m.window + kWindowValues - 1].line << "): expected " << m.expected << " ("
+          << tag_name(m.expected) << "), got " << m.got << " (" << tag_name(m.got) << ")\n";
+      print_values(out, *p.series, m.window);
+    }
+  }
+  if (!s.first_lost.empty()) {
+    out << "  first lost windows:";
+    for (auto w : s.first_lost) out << ' ' << w;
+    out << '\n';
+  }
+  if (s.passed()) {
+    out << "PASS: all " << s.expected << " windows arrived once with the expected tag"
+        << (s.reordered ? " (some out of order)" : "") << '\n';
+    return;
+  }
+  out << "FAIL:";
+  if (s.mismatched) out << ' ' << s.mismatched << " mismatched";
+  if (s.lost) out << ' ' << s.lost << " lost";
+  if (s.duplicated) out << ' ' << s.duplicated << " duplicated";
+  if (s.corrupted) out << ' ' << s.corrupted << " corrupted";
+  out << '\n';
+  if (s.received == 0)
+    out << "  hint: nothing carrying the magic arrived; check the device names, that the tx end "
+           "is the peer of the rx end, and that the program passes the frames (XDP_PASS)\n";
+}
+
+void print_notes(const std::vector<std::string>& notes) {
+  for (const auto& n : notes) std::cerr << "note: " << n << '\n';
+}
+
+bool progress_wanted() {
+  return isatty(STDERR_FILENO) != 0;
+}
+
+Result<std::optional<PcapWriter>> open_pcap(const std::string& path) {
+  if (path.empty()) return std::optional<PcapWriter>{};
+  auto w = PcapWriter::open(path);
+  if (!w) return w.failure();
+  return std::optional<PcapWriter>(std::move(*w));
+}
+
+int run_send(const Args& a) {
+  install_signal_handlers();
+  auto prep = prepare(a, false);
+  if (auto* s = std::get_if<Stop>(&prep)) return report_failure(s->failure, a.json, s->code);
+  auto& p = std::get<Prepared>(prep);
+  if (!a.json) print_notes(p.notes);
+  auto sock = RawSocket::open_tx(a.dev);
+  if (!sock) return report_failure(sock.failure(), a.json, kExitSystemError);
+  auto pcap = open_pcap(a.pcap);
+  if (!pcap) return report_failure(pcap.failure(), a.json);
+  Endpoints ep;
+  ep.src_mac = sock->mac();
+  SendOptions so;
+  so.rate = a.rate;
+  so.count = p.count;
+  so.progress = progress_wanted();
+  so.pcap = *pcap ? &**pcap : nullptr;
+  so.stop = &g_stop;
+  auto st = send_windows(*sock, *p.series, ep, so);
+  if (!st) return report_failure(st.failure(), a.json, kExitSystemError);
+  if (*pcap)
+    if (auto c = (*pcap)->close(); !c) return report_failure(c.failure(), a.json);
+  if (a.json) {
+    auto j = send_json(*st);
+    j["ok"] = true;
+    j["device"] = a.dev;
+    j["windows"] = p.series->windows();
+    j["data"] = a.data;
+    j["wire"] = format_json(p.format);
+    j["notes"] = p.notes;
+    if (!a.pcap.empty()) j["pcap"] = a.pcap;
+    std::cout << j.dump(2) << '\n';
+  } else {
+    std::cout << "sent " << st->sent << " frames (windows 0.." << (st->sent ? st->sent - 1 : 0)
+              << " of " << a.data << ", " << format_name(p.format) << " x" << p.format.scale
+              << ") on " << a.dev << " in " << fixed(st->seconds, 2) << " s ("
+              << fixed(st->seconds > 0 ? st->sent / st->seconds : 0, 0) << " pkt/s)";
+    if (st->retries) std::cout << ", " << st->retries << " retries on a full queue";
+    std::cout << '\n';
+  }
+  return st->sent == p.count ? kExitOk : kExitSystemError; // interrupted: not everything left
+}
+
+int run_recv(const Args& a) {
+  install_signal_handlers();
+  auto prep = prepare(a, true);
+  if (auto* s = std::get_if<Stop>(&prep)) return report_failure(s->failure, a.json, s->code);
+  auto& p = std::get<Prepared>(prep);
+  if (!a.json) print_notes(p.notes);
+  auto sock = RawSocket::open_rx(a.dev, p.format);
+  if (!sock) return report_failure(sock.failure(), a.json, kExitSystemError);
+  auto pcap = open_pcap(a.pcap);
+  if (!pcap) return report_failure(pcap.failure(), a.json);
+  RecvOptions ro;
+  ro.expect = p.expect;
+  ro.timeout = a.timeout;
+  ro.pcap = *pcap ? &**pcap : nullptr;
+  ro.stop = &g_stop;
+  // Also with --json (stderr stays free of JSON): scripts wait for this line before sending.
+  std::cerr << "recv: waiting on " << a.dev << " for " << p.expect << " windows of " << a.data
+            << " (" << format_name(p.format) << " x" << p.format.scale << ", epsilon "
+            << p.format.epsilon << "), reference " << a.reference << '\n';
+  auto r = receive_windows(*sock, *p.series, p.tags->tags, ro);
+  if (!r) return report_failure(r.failure(), a.json, kExitSystemError);
+  if (*pcap)
+    if (auto c = (*pcap)->close(); !c) return report_failure(c.failure(), a.json);
+  if (a.json) {
+    auto j = recv_json(p, a, *r);
+    j["device"] = a.dev;
+    j["wire"] = format_json(p.format);
+    j["notes"] = p.notes;
+    std::cout << j.dump(2) << '\n';
+  } else {
+    print_recv(std::cout, p, *r);
+  }
+  return r->summary.passed() ? kExitOk : kExitMismatch;
+}
+
+int run_verify(const Args& a) {
+  install_signal_handlers();
+  auto prep = prepare(a, true);
+  if (auto* s = std::get_if<Stop>(&prep)) return report_failure(s->failure, a.json, s->code);
+  auto& p = std::get<Prepared>(prep);
+  if (!a.json) print_notes(p.notes);
+  // The receive socket exists (and queues) before the first frame is sent.
+  auto rx = RawSocket::open_rx(a.rx, p.format);
+  if (!rx) return report_failure(rx.failure(), a.json, kExitSystemError);
+  auto tx = RawSocket::open_tx(a.tx);
+  if (!tx) return report_failure(tx.failure(), a.json, kExitSystemError);
+  auto pcap_rx = open_pcap(a.pcap);
+  if (!pcap_rx) return report_failure(pcap_rx.failure(), a.json);
+  auto pcap_tx = open_pcap(a.pcap_tx);
+  if (!pcap_tx) return report_failure(pcap_tx.failure(), a.json);
+
+  std::atomic<bool> sender_busy{true};
+  std::atomic<uint64_t> received{0};
+  RecvOptions ro;
+  ro.expect = p.expect;
+  ro.timeout = a.timeout;
+  ro.pcap = *pcap_rx ? &**pcap_rx : nullptr;
+  ro.stop = &g_stop;
+  ro.sender_busy = &sender_busy;
+  ro.received = &received;
+  std::optional<Result<RecvResult>> recv_result;
+  std::thread receiver(
+      [&] { recv_result.emplace(receive_windows(*rx, *p.series, p.tags->tags, ro)); });
+
+  Endpoints ep;
+  ep.src_mac = tx->mac();
+  ep.dst_mac = rx->mac();
+  SendOptions so;
+  so.rate = a.rate;
+  so.count = p.count;
+  so.progress = progress_wanted();
+  so.pcap = *pcap_tx ? &**pcap_tx : nullptr;
+  so.stop = &g_stop;
+  so.received = &received;
+  auto sent = send_windows(*tx, *p.series, ep, so);
+  if (!sent) g_stop.store(true); // nothing more will come: do not wait for the timeout
+  sender_busy.store(false);
+  receiver.join();
+  if (!sent) return report_failure(sent.failure(), a.json, kExitSystemError);
+  if (!*recv_result) return report_failure(recv_result->failure(), a.json, kExitSystemError);
+  const RecvResult& r = **recv_result;
+  for (auto* w : {&*pcap_rx, &*pcap_tx})
+    if (*w)
+      if (auto c = (*w)->close(); !c) return report_failure(c.failure(), a.json);
+  if (a.json) {
+    auto j = recv_json(p, a, r);
+    j["tx"] = a.tx;
+    j["rx"] = a.rx;
+    j["wire"] = format_json(p.format);
+    j["send"] = send_json(*sent);
+    j["notes"] = p.notes;
+    std::cout << j.dump(2) << '\n';
+  } else {
+    std::cout << "verify: " << p.count << " windows of " << a.data << " (" << format_name(p.format)
+              << " x" << p.format.scale << ", epsilon " << p.format.epsilon << ") " << a.tx
+              << " -> " << a.rx << ", reference " << a.reference << '\n';
+    std::cout << "  sent      " << sent->sent << " frames in " << fixed(sent->seconds, 2) << " s ("
+              << fixed(sent->seconds > 0 ? sent->sent / sent->seconds : 0, 0) << " pkt/s)";
+    if (sent->retries) std::cout << ", " << sent->retries << " retries on a full queue";
+    std::cout << '\n';
+    print_recv(std::cout, p, r);
+  }
+  return r.summary.passed() ? kExitOk : kExitMismatch;
+}
+
+int run_testbed(const std::string& action, const std::string& name, bool json) {
+  if (auto st = check_testbed_name(name); !st)
+    return report_failure(st.failure(), json, kExitUsage);
+  auto r = action == "up" ? testbed_up(name) : testbed_down(name);
+  if (!r) return report_failure(r.failure(), json, kExitSystemError);
+  if (json) {
+    nlohmann::json j{{"ok", true}, {"name", name}, {"action", action}, {"changed", r->changed}};
+    if (action == "up") {
+      j["tx"] = kTestbedTx;
+      j["rx"] = kTestbedRx;
+      j["exec"] = {"ip", "netns", "exec", name};
+    }
+    std::cout << j.dump(2) << '\n';
+    return kExitOk;
+  }
+  if (action == "down") {
+    std::cout << "testbed " << name << (r->changed ? " removed" : " was not there") << '\n';
+    return kExitOk;
+  }
+  std::cout << "testbed " << name << (r->changed ? " is up" : " was already up")
+            << ": network namespace " << name << ", veth " << kTestbedTx << " <-> " << kTestbedRx
+            << " (both up, no addresses)\n"
+            << "  attach: ip -n " << name << " link set dev " << kTestbedRx
+            << " xdpgeneric obj PROG.o sec xdp\n"
+            << "  verify: ip netns exec " << name << " xdpml verify --tx " << kTestbedTx << " --rx "
+            << kTestbedRx << " --obj PROG.o --data FILE\n"
+            << "  remove: xdpml testbed down --name " << name << '\n';
+  return kExitOk;
+}
+
+// Options shared by send, recv and verify.
+void add_wire_options(CLI::App* c, Args& a) {
+  auto* obj = c->add_option("--obj", a.obj, "object compiled by xdpml: its I/O contract");
+  auto* fmt = c->add_option("--format", a.format, "the 2019 report's formats, without an object")
+                  ->check(CLI::IsMember({"osh-u32", "osh-f64"}));
+  auto* scale = c->add_option("--scale", a.scale, "integerization factor (with --format)")
+                    ->check(CLI::Range(1u, 0xffffffffu))
+                    ->capture_default_str();
+  auto* eps = c->add_option("--epsilon", a.epsilon, "Chebyshev epsilon (with --format)")
+                  ->capture_default_str();
+  obj->excludes(fmt)->excludes(scale)->excludes(eps);
+  c->add_option("--data", a.data, "data file: one value per line, or CSV with --column")
+      ->required();
+  c->add_option("--column", a.column, "CSV column (0-based)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  c->add_flag("--json", a.json, "print the summary (or errors) as JSON");
+}
+
+void add_sender_options(CLI::App* c, Args& a) {
+  c->add_option("--rate", a.rate, "frames per second (0: as fast as possible)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  c->add_option("--count", a.count, "send windows 0..N-1 only (default: all)")
+      ->check(CLI::PositiveNumber);
+}
+
+void add_receiver_options(CLI::App* c, Args& a) {
+  c->add_option("--reference", a.reference, "what the tags are checked against")
+      ->check(CLI::IsMember({"exact", "osh-int", "double"}))
+      ->capture_default_str();
+  c->add_option("--expect", a.expect, "windows 0..N-1 must arrive (default: all that are sent)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--timeout", a.timeout, "seconds without traffic before giving up")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+} // namespace
+
+void register_commands(CLI::App& app, int* exit_code) {
+  auto send_args = std::make_shared<Args>();
+  auto* send = app.add_subcommand("send", "Send the windows of a data file as frames");
+  send->add_option("--dev", send_args->dev, "device to send on")->required();
+  add_wire_options(send, *send_args);
+  add_sender_options(send, *send_args);
+  send->add_option("--pcap", send_args->pcap, "also write the frames sent to a pcap file");
+  send->callback([send_args, exit_code] { *exit_code = run_send(*send_args); });
+
+  auto recv_args = std::make_shared<Args>();
+  auto* recv = app.add_subcommand(
+      "recv", "Receive frames after XDP and check every tag against a reference");
+  recv->add_option("--dev", recv_args->dev, "device to receive on")->required();
+  add_wire_options(recv, *recv_args);
+  add_receiver_options(recv, *recv_args);
+  recv->add_option("--pcap", recv_args->pcap, "also write the frames received to a pcap file");
+  recv->callback([recv_args, exit_code] { *exit_code = run_recv(*recv_args); });
+
+  auto verify_args = std::make_shared<Args>();
+  auto* verify = app.add_subcommand(
+      "verify", "Send through TX and check on RX in one process (receiver started first)");
+  verify->add_option("--tx", verify_args->tx, "device to send on")->required();
+  verify->add_option("--rx", verify_args->rx, "device to receive on (the program's device)")
+      ->required();
+  add_wire_options(verify, *verify_args);
+  add_sender_options(verify, *verify_args);
+  add_receiver_options(verify, *verify_args);
+  verify->add_option("--pcap", verify_args->pcap, "write the frames received to a pcap file");
+  verify->add_option("--pcap-tx", verify_args->pcap_tx, "write the frames sent to a pcap file");
+  verify->callback([verify_args, exit_code] { *exit_code = run_verify(*verify_args); });
+
+  struct TestbedArgs {
+    std::string action, name = kTestbedDefaultName;
+    bool json = false;
+  };
+  auto tb = std::make_shared<TestbedArgs>();
+  auto* testbed = app.add_subcommand(
+      "testbed", "Create or remove a network namespace with a veth pair (names xdpml-*)");
+  testbed->add_option("action", tb->action, "up or down")
+      ->check(CLI::IsMember({"up", "down"}))
+      ->required();
+  testbed->add_option("--name", tb->name, "namespace name (must start with xdpml-)")
+      ->capture_default_str();
+  testbed->add_flag("--json", tb->json, "print the result as JSON");
+  testbed->callback([tb, exit_code] { *exit_code = run_testbed(tb->action, tb->name, tb->json); });
+}
 
 } // namespace xdpml::packetgen

@@ -15,9 +15,10 @@ std::string trim(const std::string& s) {
   if (b == std::string::npos) return "";
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
 }
-}  // namespace
+} // namespace
 
-Result<std::vector<DataValue>> parse_data(const std::string& text, const std::string& origin, int column) {
+Result<std::vector<DataValue>> parse_data(const std::string& text, const std::string& origin,
+                                          int column) {
   std::vector<DataValue> out;
   std::istringstream in(text);
   std::string raw;
@@ -33,8 +34,10 @@ Result<std::vector<DataValue>> parse_data(const std::string& text, const std::st
     std::stringstream ss(l);
     for (std::string f; std::getline(ss, f, ',');) fields.push_back(trim(f));
     if (column < 0 || column >= static_cast<int>(fields.size())) {
-      return fail("line has " + std::to_string(fields.size()) + " field(s); column " + std::to_string(column) + " does not exist",
-                  {origin, line, 1, static_cast<int>(raw.size()), {}}, "choose the column with --column (0-based)");
+      return fail("line has " + std::to_string(fields.size()) + " field(s); column " +
+                      std::to_string(column) + " does not exist",
+                  {origin, line, 1, static_cast<int>(raw.size()), {}},
+                  "choose the column with --column (0-based)");
     }
     const std::string& f = fields[static_cast<size_t>(column)];
     char* end = nullptr;
@@ -42,13 +45,19 @@ Result<std::vector<DataValue>> parse_data(const std::string& text, const std::st
     const double v = std::strtod(f.c_str(), &end);
     const bool numeric = !f.empty() && end && *end == '\0';
     if (!numeric) {
-      if (first) {  // a header line
+      if (first) { // a header line
         first = false;
         continue;
       }
       const auto col = raw.find(f);
-      Diagnostic d = make_error("'" + f + "' is not a number", {origin, line, col == std::string::npos ? 1 : static_cast<int>(col) + 1, static_cast<int>(f.size()), {}},
-                                "data files hold one number per line (or CSV); '#' starts a comment");
+      Diagnostic d =
+          make_error("'" + f + "' is not a number",
+                     {origin,
+                      line,
+                      col == std::string::npos ? 1 : static_cast<int>(col) + 1,
+                      static_cast<int>(f.size()),
+                      {}},
+                     "data files hold one number per line (or CSV); '#' starts a comment");
       d.source_line = raw;
       return fail(d);
     }
@@ -66,4 +75,4 @@ Result<std::vector<DataValue>> read_data_file(const std::string& path, int colum
   return parse_data(ss.str(), path, column);
 }
 
-}  // namespace xdpml
+} // namespace xdpml

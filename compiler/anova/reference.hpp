@@ -224,4 +224,14 @@ int decide_double(const std::array<double, kSamples>& x, double epsilon);
 // checked). Larger products wrap mod 2^64 in the sums exactly as in the eBPF program.
 int decide_osh_int(const std::array<double, kSamples>& x);
 
+// decide_osh_int_samples: the same v1 integer program on samples that are already integers, i.e.
+// exactly what that program reads from an osh-u32 packet (mean, var, tot and the constants
+// e = 1638, e2 = 2684191 as above; uint64 arithmetic, sums wrap mod 2^64 as in eBPF; it has no
+// invalid answer, every uint32 input gives 1 or 2). decide_osh_int(x) equals
+// decide_osh_int_samples((uint32)(x*16384)) for valid x. Used by `xdpml recv --reference
+// osh-int` on osh-u32 frames: note that the 2019 sender truncated x*16384, while xdpml's sender
+// rounds half up (integerize_decimal), so on the same data file the packets of the two senders
+// differ by one unit in some samples; this function judges the packet that actually arrived.
+int decide_osh_int_samples(const std::array<uint32_t, kSamples>& x);
+
 } // namespace xdpml::anova
