@@ -458,8 +458,8 @@ int run_testbed(const std::string& action, const std::string& name, bool json) {
   std::cout << "testbed " << name << (r->changed ? " is up" : " was already up")
             << ": network namespace " << name << ", veth " << kTestbedTx << " <-> " << kTestbedRx
             << " (both up, no addresses)\n"
-            << "  attach: ip -n " << name << " link set dev " << kTestbedRx
-            << " xdpgeneric obj PROG.o sec xdp\n"
+            << "  attach: ip netns exec " << name << " xdpml load --dev " << kTestbedRx
+            << " --mode native PROG.o\n"
             << "  verify: ip netns exec " << name << " xdpml verify --tx " << kTestbedTx << " --rx "
             << kTestbedRx << " --obj PROG.o --data FILE\n"
             << "  remove: xdpml testbed down --name " << name << '\n';
