@@ -3,6 +3,7 @@
 #include "compiler/commands.hpp"
 #include "compiler/nfp/commands.hpp"
 #include "loader/commands.hpp"
+#include "measure/commands.hpp"
 #include "packetgen/commands.hpp"
 #include "support/cli_support.hpp"
 
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   xdpml::nfp::register_commands(app, &exit_code);
   xdpml::loader::register_commands(app, &exit_code);
   xdpml::packetgen::register_commands(app, &exit_code);
+  xdpml::measure::register_commands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
