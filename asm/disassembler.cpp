@@ -171,7 +171,14 @@ Result<std::vector<CodeLine>> decode_section(const ObjectFile& o, int si, LabelP
     }
     const size_t size = static_cast<size_t>(insn->slots()) * bpf::kInsnBytes;
     std::string text = bpf::format(*insn, index, po);
-    if (const auto msg = bpf::validate(*insn); !msg.empty()) comment = "invalid: " + msg;
+    if (const auto msg = bpf::validate(*insn); !msg.empty()) {
+      // The assembler rejects what the validator rejects (r11+, writes to r10, ...), so such
+      // bytes are printed as data to keep the listing reassemblable; the decoded text stays
+      // visible in the comment.
+      text = ".byte ";
+      for (size_t k = 0; k < size; ++k) text += (k ? ", " : "") + std::to_string(data[off + k]);
+      comment = "invalid: " + bpf::format(*insn, index, po) + ": " + msg;
+    }
     lines.push_back({off, size, std::move(text), std::move(comment)});
     off += size;
   }

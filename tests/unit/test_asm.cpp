@@ -188,3 +188,19 @@ helper:
     CHECK(b->sections[j].relocations.size() == sec.relocations.size());
   }
 }
+
+TEST_CASE("instructions the assembler would refuse disassemble as data and still reassemble",
+          "[asm][disasm]") {
+  // r12 = 1, a write to r10, and an unknown opcode, placed in code with .byte (found by fuzz_asm).
+  auto a = assembler::assemble(
+      ".text\n.byte 0xb7, 0x0c, 0, 0, 1, 0, 0, 0\n.byte 0xb7, 0x0a, 0, 0, 1, 0, 0, 0\n"
+      ".byte 0xff, 0, 0, 0, 0, 0, 0, 0\nexit\n");
+  REQUIRE(a);
+  auto listing = assembler::disassemble(*a);
+  REQUIRE(listing);
+  CHECK_THAT(*listing, Catch::Contains("invalid: r12 = 1"));
+  auto b = assembler::assemble(*listing);
+  INFO(*listing);
+  REQUIRE(b);
+  CHECK(b->sections[b->find_section(".text")].data == a->sections[a->find_section(".text")].data);
+}
