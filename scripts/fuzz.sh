@@ -9,22 +9,30 @@
 #   fuzz_elf  read_elf on raw bytes; on success disassemble and write_elf
 #
 # Layout under build-fuzz/:
-#   fuzz/<target>               the fuzzer executables
-#   seeds/<target>/             regenerated every run (e2e programs, tests/data lines, corpus .s,
-#                               objects assembled/compiled from them)
+#   fuzz/<target>               the fuzzer executables (+ fuzz_mkobj, the seed helper)
+#   seeds/<target>/             regenerated every run: tests/e2e/progs/*.s, tests/data insns.txt
+#                               and asm-errors.txt lines, clang -S/-c of tests/corpus/src/*.c,
+#                               build/tests/corpus/out/*.s and *.ref.o if present, and objects
+#                               xdpml writes from every assembler seed
 #   corpus/<target>/            the growing corpus libFuzzer writes to (kept between runs)
-#   artifacts/<target>/         crash-*, leak-*, timeout-*, oom-*, slow-unit-* reproducers;
-#                               ones that no longer reproduce are moved to artifacts/<target>/fixed/
-#   logs/<target>.log           libFuzzer's output
+#   artifacts/<target>/         crash-*, leak-*, timeout-*, oom-* reproducers, SUMMARY.txt (one
+#                               line per distinct failure); reproducers of earlier runs are
+#                               replayed first and moved to fixed/ once they pass
+#   logs/<target>.log           libFuzzer's output; logs/<target>.replay/ one log per reproducer
 #
 # Environment:
 #   XDPML_FUZZ_TARGETS   targets to run (default "fuzz_asm fuzz_elf")
-#   XDPML_FUZZ_FORK=N    run N fuzzing processes in fork mode and keep going after crashes
-#   XDPML_FUZZ_NO_ROUNDTRIP=1   fuzz_asm skips the disassembly round trip (memory bugs only)
+#   XDPML_FUZZ_FORK=N    N processes in libFuzzer's fork mode, which keeps going after a crash
+#                        so one run collects several distinct failures (at ~1/2 the exec rate
+#                        of fuzz_asm). Default 0: one process per target, stopping at its
+#                        first crash
+#   XDPML_FUZZ_ROUNDTRIP=bytes|off   fuzz_asm checks only section bytes of the disassembly round
+#                        trip, or skips it (default: bytes and code relocations)
 #   XDPML_FUZZ_VERBOSE=1 show build output and libFuzzer's log on the terminal
 #   XDPML_FUZZ_JOBS      parallel build jobs (ninja's default otherwise)
 #
-# Prints one summary line per target and exits 1 if any target has a reproducing crash.
+# Prints per target: executions, coverage, corpus growth, reproducers; then the distinct
+# failures. Exits 1 if any reproducer (new or from an earlier run) still fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -33,6 +41,8 @@ seconds=${1:-60}
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || { echo "usage: $0 [SECONDS_PER_TARGET]" >&2; exit 2; }
 read -r -a targets <<<"${XDPML_FUZZ_TARGETS:-fuzz_asm fuzz_elf}"
 verbose=${XDPML_FUZZ_VERBOSE:-0}
+fork=${XDPML_FUZZ_FORK:-0}
+[[ $fork =~ ^[0-9]+$ ]] || { echo "fuzz: XDPML_FUZZ_FORK must be a number" >&2; exit 2; }
 
 bdir=$root/build-fuzz
 mkdir -p "$bdir/logs"
@@ -48,9 +58,10 @@ quiet() {  # quiet LOG cmd...: run, show the log only on failure
 }
 
 # ---- configure + build -------------------------------------------------------------------
-san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
+# -O1 keeps stack traces readable; _GLIBCXX_ASSERTIONS adds bounds checks to operator[] & co.
+san="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -g -O1 -D_GLIBCXX_ASSERTIONS"
 # -Werror stays on: project code builds warning-free with clang 14 under these flags.
-cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
   "-DCMAKE_C_FLAGS=$san" "-DCMAKE_CXX_FLAGS=$san"
   "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"
@@ -59,44 +70,50 @@ say "configuring + building $bdir"
 quiet "$bdir/logs/configure.log" cmake -S "$root" -B "$bdir" "${cmake_args[@]}"
 jobs=()
 [[ -n ${XDPML_FUZZ_JOBS:-} ]] && jobs=(-j "$XDPML_FUZZ_JOBS")
-quiet "$bdir/logs/build.log" cmake --build "$bdir" "${jobs[@]}" --target fuzz_asm fuzz_elf xdpml
+quiet "$bdir/logs/build.log" cmake --build "$bdir" "${jobs[@]}" --target fuzz
 
-# Sanitizer behaviour for everything run below (seed generation included).
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Sanitizer behaviour for everything run below (seed generation included); options from the
+# environment come last and win. UBSan checks are compiled recoverable and halt_on_error makes
+# them fatal, so a known report can be muted while it is being fixed, e.g.
+#   UBSAN_OPTIONS=suppressions=/tmp/ubsan.supp scripts/fuzz.sh   (lines: signed-integer-overflow:assembler.cpp)
+export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
 # ---- seeds -------------------------------------------------------------------------------
 say "generating seeds"
 seeds=$bdir/seeds
 rm -rf "$seeds"
 mkdir -p "$seeds/fuzz_asm" "$seeds/fuzz_elf"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 shopt -s nullglob
-cp "$root"/tests/e2e/progs/*.s "$seeds/fuzz_asm/"
-# tests/data: every instruction text of insns.txt (canonical and alt:) and every error case.
-python3 - "$root/tests/data" "$seeds/fuzz_asm" <<'EOF'
-import hashlib, pathlib, sys
-data, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-def put(prefix, text):
-    name = prefix + hashlib.sha1(text.encode()).hexdigest()[:12] + ".s"
-    (out / name).write_text(text)
-for line in (data / "insns.txt").read_text().splitlines():
-    if not line.strip() or line.startswith("#"):
-        continue
-    fields = line.split(" | ")
-    text = fields[0][len("alt:"):].strip() if line.startswith("alt:") else (fields[1] if len(fields) > 1 else "")
-    if text:
-        put("insn-", text + "\n")
-errors = data / "asm-errors.txt"
-if errors.exists():
-    for line in errors.read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        src = line.split(" | ")[0].replace("\\n", "\n").replace("\\t", "\t")
-        put("err-", src + "\n")
-EOF
+for s in "$root"/tests/e2e/progs/*.s; do cp "$s" "$seeds/fuzz_asm/e2e-$(basename "$s")"; done
+# tests/data: every instruction text of insns.txt (canonical and alt:) and every error case
+# of asm-errors.txt, one program per file named after its line.
+n=0
+while IFS= read -r line; do
+  n=$((n + 1))
+  [[ -z ${line//[[:space:]]/} || $line == \#* ]] && continue
+  if [[ $line == alt:* ]]; then
+    text=${line#alt:}
+    text=${text%% | *}
+    text=${text#"${text%%[! ]*}"}
+  else
+    text=${line#* | }
+    text=${text%% | *}
+  fi
+  if [[ -n $text ]]; then printf '%s\n' "$text" >"$seeds/fuzz_asm/insns-L$n.s"; fi
+done <"$root/tests/data/insns.txt"
+n=0
+if [[ -f $root/tests/data/asm-errors.txt ]]; then
+  while IFS= read -r line; do
+    n=$((n + 1))
+    [[ -z ${line//[[:space:]]/} || $line == \#* ]] && continue
+    src=${line%% | *}
+    src=${src//\\n/$'\n'}
+    src=${src//\\t/$'\t'}
+    printf '%s\n' "$src" >"$seeds/fuzz_asm/asm-errors-L$n.s"
+  done <"$root/tests/data/asm-errors.txt"
+fi
 # clang -S / -c of the corpus programs (does not need a configured build/).
 multiarch=$(clang -print-multiarch 2>/dev/null || true)
 cflags=(-O2 -target bpf "-I/usr/include/${multiarch:-x86_64-linux-gnu}")
@@ -111,30 +128,50 @@ for c in "$root"/tests/corpus/src/*.c; do
 done
 for s in "$root"/build/tests/corpus/out/*.s; do cp "$s" "$seeds/fuzz_asm/corpus-$(basename "$s")"; done
 for o in "$root"/build/tests/corpus/out/*.ref.o; do cp "$o" "$seeds/fuzz_elf/corpus-$(basename "$o")"; done
-# Objects written by xdpml itself from every assembler seed that assembles.
-n_asm_objs=0
-for s in "$seeds"/fuzz_asm/*.s; do
-  o=$seeds/fuzz_elf/xdpml-$(basename "$s" .s).o
-  if ASAN_OPTIONS=detect_leaks=0 timeout 20 "$bdir/xdpml" asm "$s" -o "$o" >/dev/null 2>&1; then
-    n_asm_objs=$((n_asm_objs + 1))
-  else
-    rm -f "$o"
-  fi
-done
+# Objects written by xdpml's own ELF writer from every assembler seed that assembles.
+if ! n_asm_objs=$(ASAN_OPTIONS=detect_leaks=0 "$bdir/fuzz/fuzz_mkobj" "$seeds/fuzz_elf" "$seeds"/fuzz_asm/* 2>"$bdir/logs/mkobj.log"); then
+  echo "fuzz: warning: fuzz_mkobj failed on a seed (a finding in itself): $bdir/logs/mkobj.log" >&2
+  n_asm_objs=some
+fi
 shopt -u nullglob
 n_seed_asm=$(find "$seeds/fuzz_asm" -type f | wc -l)
 n_seed_elf=$(find "$seeds/fuzz_elf" -type f | wc -l)
-say "seeds: fuzz_asm $n_seed_asm files, fuzz_elf $n_seed_elf files ($n_asm_objs assembled by xdpml)"
+say "seeds: fuzz_asm $n_seed_asm files, fuzz_elf $n_seed_elf files ($n_asm_objs written by xdpml)"
 
 # ---- fuzz --------------------------------------------------------------------------------
-declare -A max_len=([fuzz_asm]=32768 [fuzz_elf]=65536)
+declare -A max_len=([fuzz_asm]=16384 [fuzz_elf]=65536)
 declare -A extra_flags=([fuzz_asm]="-dict=$root/tests/fuzz/asm.dict" [fuzz_elf]="")
 
-count_artifacts() {  # dir -> number of crash-like reproducers directly in it
-  find "$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l
+list_artifacts() {  # dir -> crash-like reproducers directly in it, one per line
+  find "$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort
+}
+
+# replay BIN FILE LOG: runs one input; succeeds if it no longer fails.
+replay() {
+  timeout 120 "$2" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=25 "$3" >"$4" 2>&1
+}
+
+# signature LOG: "what at where" for the first report in a replay log.
+signature() {
+  local log=$1 what where detail
+  what=$(grep -m1 -oE "runtime error: .*|Assertion '.*' failed|ERROR: AddressSanitizer: [a-zA-Z -]+|ERROR: LeakSanitizer: .*|ERROR: libFuzzer: [a-z -]+|invariant violated: .*|out-of-memory.*" "$log" | head -1 || true)
+  if [[ $what == invariant* ]]; then
+    # The line after the header says how (first diagnostic or first difference).
+    detail=$(grep -m1 -A1 'invariant violated' "$log" | sed -n 2p | sed -E 's/^<[a-z]+>:[0-9]+:[0-9]+: //')
+    what+=" -- ${detail:0:100}"
+    where=""
+  else
+    # First stack frame in project sources (not the fuzz harness, not libraries).
+    where=$(grep -E "^ *#[0-9]+ .* $root/[^ ()]+\.(cpp|hpp|h):[0-9]+" "$log" | grep -vF "$root/tests/fuzz/" | head -1 |
+      sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ in //; s/\(anonymous namespace\)/{anon}/g; s/\[abi:cxx11\]//g; s/\(.*\) (\/)/ \1/' |
+      sed "s|$root/||g" || true)
+  fi
+  what=$(sed -E 's/0x[0-9a-f]{6,}/0x.../g' <<<"$what")  # addresses differ between runs
+  echo "${what:-exit without a report (see the log)}${where:+ @ $where}"
 }
 
 summary=()
+findings=()
 total_crashes=0
 for t in "${targets[@]}"; do
   bin=$bdir/fuzz/$t
@@ -142,31 +179,31 @@ for t in "${targets[@]}"; do
   art=$bdir/artifacts/$t
   corpus=$bdir/corpus/$t
   log=$bdir/logs/$t.log
-  mkdir -p "$art/fixed" "$corpus"
+  replays=$bdir/logs/$t.replay
+  mkdir -p "$art/fixed" "$corpus" "$replays"
 
-  # Re-check reproducers of earlier runs: still crashing ones count, fixed ones move aside.
+  # Re-check reproducers of earlier runs: still failing ones count, fixed ones move aside.
   old=0
   while IFS= read -r f; do
-    if timeout 60 "$bin" -rss_limit_mb=2048 -timeout=25 "$f" >"$bdir/logs/$t.recheck.log" 2>&1; then
+    if replay "$t" "$bin" "$f" "$replays/$(basename "$f").log"; then
       mv -f "$f" "$art/fixed/"
     else
       old=$((old + 1))
     fi
-  done < <(find "$art" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
+  done < <(list_artifacts "$art")
 
   before=$(find "$corpus" -type f | wc -l)
   flags=(-max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=25
     -max_len="${max_len[$t]}" -artifact_prefix="$art/" -print_final_stats=1)
   [[ -n ${extra_flags[$t]} ]] && flags+=("${extra_flags[$t]}")
-  if [[ -n ${XDPML_FUZZ_FORK:-} ]]; then
-    flags+=(-fork="$XDPML_FUZZ_FORK" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  if ((fork > 0)); then
+    flags+=(-fork="$fork" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   fi
   say "running $t for ${seconds}s (log: ${log#"$root"/})"
   set +e
   if [[ $verbose == 1 ]]; then
-    "$bin" "${flags[@]}" "$corpus" "$seeds/$t" 2>&1 | tee "$log"
+    (cd "$bdir" && "$bin" "${flags[@]}" "$corpus" "$seeds/$t") 2>&1 | tee "$log"
   else
-    # Fork mode runs jobs in a scratch dir; everything else stays in build-fuzz.
     (cd "$bdir" && "$bin" "${flags[@]}" "$corpus" "$seeds/$t") >"$log" 2>&1
   fi
   set -e
@@ -174,29 +211,44 @@ for t in "${targets[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   added=$(sed -n 's/^stat::new_units_added: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
-  if [[ -z $execs ]]; then  # fork mode or an early stop: take the last status line
+  if [[ -z $execs ]]; then  # fork mode: no final stats, take the last status line
     execs=$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$last")
   fi
   cov=$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$last")
   ft=$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$last")
   after=$(find "$corpus" -type f | wc -l)
-  crashes=$(count_artifacts "$art")
-  new=$((crashes - old))
+
+  # Classify every reproducer (replaying the new ones) and group them by first report.
+  crashes=0
+  declare -A groups=()
+  declare -A example=()
+  while IFS= read -r f; do
+    b=$(basename "$f")
+    [[ -f $replays/$b.log ]] || replay "$t" "$bin" "$f" "$replays/$b.log" || true
+    sig="${b%%-*}: $(signature "$replays/$b.log")"
+    groups[$sig]=$((${groups[$sig]:-0} + 1))
+    example[$sig]=${f#"$root"/}
+    crashes=$((crashes + 1))
+  done < <(list_artifacts "$art")
   total_crashes=$((total_crashes + crashes))
-  line=$(printf '%-8s execs %-9s cov %-5s ft %-6s corpus %s -> %s (+%s units) crashes %s' \
+
+  line=$(printf '%-8s execs %-9s cov %-5s ft %-6s corpus %s -> %s (+%s units)  crashes %s' \
     "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$before" "$after" "${added:-$((after - before))}" "$crashes")
-  ((old > 0)) && line+=" ($old from earlier runs still reproduce)"
+  ((old > 0)) && line+=" ($old from earlier runs)"
   summary+=("$line")
-  if ((new > 0)); then
-    # The first report in the log says what and where.
-    grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|invariant violated|ALARM' "$log" |
-      sed 's/^/    /' >&2 || true
-  fi
+  {
+    for sig in "${!groups[@]}"; do
+      printf '%s\t%s x%s  e.g. %s\n' "$t" "$sig" "${groups[$sig]}" "${example[$sig]}"
+    done
+  } | sort >"$art/SUMMARY.txt"
+  while IFS= read -r l; do findings+=("$l"); done <"$art/SUMMARY.txt"
+  unset groups example
 done
 
 echo "fuzz: summary (${seconds}s per target; artifacts in ${bdir#"$root"/}/artifacts/<target>/)"
 for l in "${summary[@]}"; do echo "  $l"; done
 if ((total_crashes > 0)); then
-  echo "fuzz: $total_crashes reproducer(s); replay one with: build-fuzz/fuzz/<target> <file>" >&2
+  echo "fuzz: distinct failures (replay one with: build-fuzz/fuzz/<target> <file>):"
+  for l in "${findings[@]}"; do echo "  ${l//$'\t'/: }"; done
   exit 1
 fi

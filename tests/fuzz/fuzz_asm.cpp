@@ -4,7 +4,8 @@
 //   1. write_elf succeeds, and read_elf of that image gives back the same section bytes;
 //   2. disassemble succeeds, and assembling the listing succeeds with the same section bytes
 //      and the same code relocations (the contract documented in asm/disassembler.hpp and
-//      checked on real programs by tests/corpus/roundtrip.sh).
+//      checked on real programs by tests/corpus/roundtrip.sh); XDPML_FUZZ_ROUNDTRIP=bytes|off
+//      narrows or skips this (fuzz_common.hpp).
 // A violated invariant abort()s with both texts on stderr, so libFuzzer saves the input.
 #include "asm/assembler.hpp"
 #include "asm/disassembler.hpp"
@@ -13,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 using namespace xdpml;
@@ -28,6 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
 
+  if (const auto align = fuzz::max_section_align(*object); align > fuzz::kMaxWriteAlign)
+    fuzz::die("assembled object has a section aligned to " + std::to_string(align),
+              "write_elf would pad the ELF image (in a memfd) to that many bytes");
   auto image = bpf::write_elf(*object);
   if (!image) fuzz::die("write_elf failed on an assembled object", image.diagnostics().render());
   auto reread = bpf::read_elf(*image, "<fuzz image>");
@@ -39,14 +44,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto listing = assembler::disassemble(*object);
   if (!listing) {
-    if (fuzz::roundtrip_enabled()) fuzz::die("disassemble failed on an assembled object", listing.diagnostics().render());
+    if (fuzz::roundtrip_level() != fuzz::Roundtrip::Off)
+      fuzz::die("disassemble failed on an assembled object", listing.diagnostics().render());
     return 0;
   }
   assembler::DisasmOptions with_bytes;
   with_bytes.show_bytes = true;
   (void)assembler::disassemble(*object, with_bytes);
   (void)assembler::decode_code_sections(*object);
-  if (!fuzz::roundtrip_enabled()) return 0;
+  if (fuzz::roundtrip_level() == fuzz::Roundtrip::Off) return 0;
 
   assembler::AssembleOptions again_options;
   again_options.file_name = "<disassembly>";
@@ -55,10 +61,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::die("the disassembly does not assemble",
               again.diagnostics().render() + "\n---- disassembly:\n" + *listing);
   if (auto diff = fuzz::compare_sections(*object, *again); !diff.empty())
-    fuzz::die("asm -> disasm -> asm changed section bytes", diff + "\n---- disassembly:\n" + *listing);
+    fuzz::die("asm -> disasm -> asm changed section bytes",
+              diff + "\n---- disassembly:\n" + *listing);
+  if (fuzz::roundtrip_level() != fuzz::Roundtrip::Full) return 0;
   const auto ra = fuzz::code_relocations(*object), rb = fuzz::code_relocations(*again);
   if (ra != rb)
     fuzz::die("asm -> disasm -> asm changed code relocations",
-              "first:\n" + ra + "re-assembled:\n" + rb + "---- disassembly:\n" + *listing);
+              "first difference: " + fuzz::first_line_difference(ra, rb) +
+                  "\n---- first object:\n" + ra + "---- re-assembled:\n" + rb +
+                  "---- disassembly:\n" + *listing);
   return 0;
 }

@@ -28,9 +28,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)assembler::disassemble(*object, with_bytes);
     (void)assembler::decode_code_sections(*object);
   }
+  if (fuzz::max_section_align(*object) > fuzz::kMaxWriteAlign) return 0;
   auto image = bpf::write_elf(*object);
   if (!image) return 0;
   auto reread = bpf::read_elf(*image, "<fuzz image>");
-  if (!reread) fuzz::die("read_elf rejected write_elf's output of an object it had read", reread.diagnostics().render());
+  if (!reread)
+    fuzz::die("read_elf rejected write_elf's output of an object it had read",
+              reread.diagnostics().render());
   return 0;
 }
