@@ -14,6 +14,10 @@ namespace xdpml::assembler {
 
 namespace {
 
+// Limits that keep a typo from asking for gigabytes: BPF objects are kilobytes.
+constexpr uint64_t kMaxDataBytes = uint64_t{1} << 26;
+constexpr uint64_t kMaxAlignment = uint64_t{1} << 16;
+
 using bpf::Form;
 using bpf::Insn;
 using bpf::OpcodeInfo;
@@ -293,7 +297,10 @@ std::optional<Expr> Assembler::parse_expr(const std::vector<Token>& t, size_t& i
       auto n = parse_number(t, i);
       if (!n) return std::nullopt;
       const int64_t v = n->as_i64();
-      e.constant += negate ? -v : v;
+      // Two's-complement wrap, as llvm-mc does: "0 - 9223372036854775808" is not UB here.
+      const uint64_t term =
+          negate ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+      e.constant = static_cast<int64_t>(static_cast<uint64_t>(e.constant) + term);
     } else if (t[i].kind == TokenKind::Identifier) {
       std::string& slot = negate ? e.minus : e.plus;
       if (!slot.empty()) {
@@ -629,33 +636,15 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
       }
       flags_given = true;
       for (char c : t[i].text) {
-        switch (c) {
-        case 'a':
-          flags |= bpf::kShfAlloc;
-          break;
-        case 'w':
-          flags |= bpf::kShfWrite;
-          break;
-        case 'x':
-          flags |= bpf::kShfExec;
-          break;
-        case 'M':
-          flags |= bpf::kShfMerge;
-          break;
-        case 'S':
-          flags |= bpf::kShfStrings;
-          break;
-        case 'e':
-          flags |= bpf::kShfExclude;
-          break;
-        case 'G':
-        case 'T':
-        case 'o':
-        case 'R':
-          break;
-        default:
+        bool known = false;
+        for (const auto& f : bpf::kSectionFlagLetters)
+          if (f.letter == c) {
+            flags |= f.flag;
+            known = true;
+          }
+        // Group, TLS, OS-specific and retain flags mean nothing to BPF loaders: accepted.
+        if (!known && c != 'G' && c != 'T' && c != 'o' && c != 'R')
           error(t[i], std::string("unknown section flag '") + c + "'", "flags are a w x M S e");
-        }
       }
       ++i;
       if (!at_end() && t[i].is_punct(",")) {
@@ -784,6 +773,11 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
       error(d, "alignment " + std::to_string(align) + " is not a power of two");
       return;
     }
+    if (align > kMaxAlignment) {
+      error(d, "alignment " + std::to_string(align) + " is too large (at most " +
+                   std::to_string(kMaxAlignment) + ")");
+      return;
+    }
     Stmt s;
     s.kind = StmtKind::Align;
     s.ref = ref_of(d);
@@ -854,7 +848,7 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
       ++i;
       if (!number_arg(fill)) return;
     }
-    if (count > (1u << 26)) {
+    if (count > kMaxDataBytes) {
       error(d, name + " of " + std::to_string(count) + " bytes is unreasonably large");
       return;
     }
@@ -876,6 +870,13 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
     if (!expect_comma() || !number_arg(size)) return;
     if (!at_end()) {
       if (!expect_comma() || !number_arg(align)) return;
+    }
+    if (size > kMaxDataBytes || align > kMaxAlignment || (align & (align - 1))) {
+      error(d,
+            name + " of " + std::to_string(size) + " bytes aligned to " + std::to_string(align) +
+                " is out of range",
+            "sizes up to 2^26 bytes, alignments a power of two up to 2^16");
+      return;
     }
     // ".local x" + ".comm x" is a local common: llvm-mc allocates it in .bss like .lcomm.
     if (name == ".comm" && !locals_.count(*s)) {

@@ -20,12 +20,8 @@ constexpr uint32_t kShtLlvmAddrsig = 0x6fff4c03;
 
 std::string section_flags(uint64_t flags) {
   std::string f;
-  if (flags & bpf::kShfAlloc) f += 'a';
-  if (flags & bpf::kShfWrite) f += 'w';
-  if (flags & bpf::kShfExec) f += 'x';
-  if (flags & bpf::kShfMerge) f += 'M';
-  if (flags & bpf::kShfStrings) f += 'S';
-  if (flags & bpf::kShfExclude) f += 'e';
+  for (const auto& l : bpf::kSectionFlagLetters)
+    if (flags & l.flag) f += l.letter;
   return f;
 }
 
@@ -58,7 +54,10 @@ std::string hex_bytes(const uint8_t* p, size_t n) {
 
 std::string with_addend(const std::string& sym, int64_t addend) {
   if (addend == 0) return sym;
-  return sym + (addend > 0 ? " + " + std::to_string(addend) : " - " + std::to_string(-addend));
+  // The magnitude in unsigned arithmetic: -INT64_MIN does not exist as an int64_t.
+  const uint64_t magnitude =
+      addend > 0 ? static_cast<uint64_t>(addend) : uint64_t{0} - static_cast<uint64_t>(addend);
+  return sym + (addend > 0 ? " + " : " - ") + std::to_string(magnitude);
 }
 
 std::string sanitize(const std::string& s) {
@@ -345,7 +344,7 @@ Result<std::string> disassemble(const ObjectFile& object, const DisasmOptions& o
     }
     if (sec.align > 1) {
       int log2 = 0;
-      while ((uint64_t{1} << log2) < sec.align) ++log2;
+      while (log2 < 63 && (uint64_t{1} << log2) < sec.align) ++log2;
       out << "\t.p2align\t" << log2 << '\n';
     }
     if (!sec.is_code()) {

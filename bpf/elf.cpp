@@ -277,6 +277,11 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
     }
     if (sh.sh_type == SHT_RELA) return error("RELA relocations are not used by BPF objects", name);
     if (i == shstrndx || sh.sh_type == SHT_STRTAB || sh.sh_type == SHT_NULL) continue;
+    // Alignment beyond a page is meaningless for BPF and would make a rewritten image huge.
+    if (sh.sh_addralign > 4096 || (sh.sh_addralign & (sh.sh_addralign - 1)))
+      return error("section alignment " + std::to_string(sh.sh_addralign) +
+                       " is not a power of two up to 4096",
+                   name);
     Section sec;
     sec.name = name;
     sec.type = sh.sh_type;

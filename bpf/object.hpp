@@ -83,6 +83,17 @@ struct ObjectFile {
 constexpr uint64_t kShfWrite = 0x1, kShfAlloc = 0x2, kShfExec = 0x4, kShfMerge = 0x10,
                    kShfStrings = 0x20, kShfExclude = 0x80000000;
 
+// The letters of `.section NAME,"flags"` and the SHF_* bits they stand for (LLVM's spelling);
+// the assembler parses them and the disassembler prints them from this one table.
+struct SectionFlagLetter {
+  char letter;
+  uint64_t flag;
+};
+inline constexpr SectionFlagLetter kSectionFlagLetters[] = {
+    {'a', kShfAlloc}, {'w', kShfWrite},   {'x', kShfExec},
+    {'M', kShfMerge}, {'S', kShfStrings}, {'e', kShfExclude},
+};
+
 // Gives every code section an STT_FUNC symbol for each program entry (libbpf 1.x finds
 // programs only through them): global labels without .type become functions, sizes are
 // filled in, and a section without any symbol at offset 0 gets one named after it.

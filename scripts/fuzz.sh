@@ -166,7 +166,7 @@ signature() {
       sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ in //; s/\(anonymous namespace\)/{anon}/g; s/\[abi:cxx11\]//g; s/\(.*\) (\/)/ \1/' |
       sed "s|$root/||g" || true)
   fi
-  what=$(sed -E 's/0x[0-9a-f]{6,}/0x.../g' <<<"$what")  # addresses differ between runs
+  what=$(sed -E 's/0x[0-9a-f]{6,}/0x.../g; s/ +$//' <<<"$what")  # addresses differ between runs
   echo "${what:-exit without a report (see the log)}${where:+ @ $where}"
 }
 

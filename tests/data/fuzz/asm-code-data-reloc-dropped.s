@@ -1,0 +1,1 @@
+.4byte b_cfg
