@@ -341,6 +341,9 @@ void Generator::lower_f64(int i) {
   emit("SRL_rr", m, e, 0, 0);
   emit("ADD_ri", m, {}, 0, 1);
   emit("SRL_ri", m, {}, 0, 1);
+  // X <= 2^31 is proven, but a verifier tracking tnums cannot bound a register shift; a 32-bit
+  // AND with all ones changes nothing and tells it the upper half is zero.
+  if (opt_.verifier_visible_bounds) emit("AND_ri_32", m, {}, 0, -1);
   value_reg_[i] = m;
 }
 

@@ -15,6 +15,9 @@ namespace xdpml::compiler {
 struct CodegenOptions {
   bool store_immediate = true; // BPF_ST available (the NFP JIT has no store-immediate)
   int max_registers = 8;       // allocatable registers (r1, r3..r9); tests lower it to force spills
+  // Make bounds the compiler proved visible to a verifier that cannot see them (the NFP's
+  // verifier loses every bound after a shift by a register, then refuses 64-bit multiplies).
+  bool verifier_visible_bounds = false;
 };
 
 struct MachineProgram {

@@ -1,6 +1,7 @@
 #include "compiler/driver.hpp"
 
 #include "asm/disassembler.hpp"
+#include "compiler/nfp/check.hpp"
 #include "compiler/passes.hpp"
 
 #include <elf.h>
@@ -26,6 +27,7 @@ Result<CompiledModel> compile_function(Function f, nlohmann::json contract,
   CodegenOptions cg;
   cg.store_immediate = options.target == Target::Kernel; // the NFP JIT has no BPF_ST
   cg.max_registers = options.max_registers;
+  cg.verifier_visible_bounds = options.target == Target::Nfp;
   auto program = generate(f, cg);
   if (!program) return program.failure();
 
@@ -71,6 +73,36 @@ Result<CompiledModel> compile_function(Function f, nlohmann::json contract,
   auto& cs = obj.add_section(kContractSection, SHT_PROGBITS, 0, 1);
   cs.data.assign(text_json.begin(), text_json.end());
 
+  if (options.target == Target::Nfp) {
+    // The compiler checks its own output against the NFP JIT's rules and budget.
+    nfp::NfpProfile profile;
+    profile.fw_stack_bytes = options.nfp_stack_bytes;
+    profile.max_nfp_insns = options.nfp_max_insns;
+    auto report = nfp::check_nfp(obj, profile);
+    if (!report) return report.failure();
+    Diagnostics diags;
+    for (const auto& finding : report->findings) {
+      if (finding.severity == nfp::FindingSeverity::W) continue;
+      Diagnostic d;
+      d.message = finding.rule + ": " + finding.message +
+                  (finding.insn ? " (instruction " + std::to_string(*finding.insn) + ": " +
+                                      finding.asm_text + ")"
+                                : "");
+      d.location = {"<model>", 0, 0, 1,
+                    finding.node.empty() ? "NFP offload" : "model node '" + finding.node + "'"};
+      d.hint = finding.hint;
+      diags.add(d);
+    }
+    if (diags.has_errors()) return fail(diags);
+    nlohmann::json programs = nlohmann::json::array();
+    for (const auto& p : report->programs)
+      programs.push_back({{"program", p.name},
+                          {"estimated_nfp_insns", p.estimated_nfp_insns},
+                          {"budget", p.budget}});
+    contract["nfp"] = {{"checked", true}, {"programs", programs}};
+    const std::string again = contract.dump(1);
+    obj.sections.back().data.assign(again.begin(), again.end());
+  }
   out.ir = std::move(f);
   out.program = std::move(*program);
   out.object = std::move(obj);

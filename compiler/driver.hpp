@@ -23,7 +23,9 @@ enum class Target { Kernel, Nfp };
 struct CompileOptions {
   Target target = Target::Kernel;
   int max_registers = 8;
-  bool print_ir = false; // collect the IR after every pass into CompiledModel::ir_trace
+  bool print_ir = false;          // collect the IR after every pass into CompiledModel::ir_trace
+  uint32_t nfp_max_insns = 2800;  // --target nfp: the firmware's instruction budget
+  uint32_t nfp_stack_bytes = 512; // --target nfp: the firmware's stack size
 };
 
 struct CompiledModel {
