@@ -53,5 +53,14 @@ check "an unknown input format is a usage error" $([ $? -eq 2 ]; echo $?)
 "$XDPML" info "$work/re.o" 2>"$work/err"
 check "info on an object without a contract says so" $([ $? -eq 1 ] && grep -q 'no I/O contract' "$work/err"; echo $?)
 
+"$XDPML" compile anova --input f64 --target nfp -o "$work/nfp.o" --json >"$work/nfp.json"
+check "f64 --target nfp compiles and passes its own NFP check" $([ $? -eq 0 ] && /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["nfp"]["checked"]' "$work/nfp.json"; echo $?)
+"$XDPML" check --target nfp "$work/nfp.o" >/dev/null
+check "xdpml check --target nfp accepts it" $?
+"$XDPML" check --target nfp "$work/u32.o" >/dev/null 2>&1
+check "the kernel-target object (store immediate) is refused by the NFP check" $([ $? -eq 1 ]; echo $?)
+"$XDPML" compile anova --input f64 --target nfp --scale 100 -o "$work/x.o" 2>"$work/err"
+check "f64 --target nfp with an odd scale is refused with a reason" $([ $? -eq 1 ] && grep -q 'power-of-two scale' "$work/err"; echo $?)
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -403,6 +403,37 @@ TEST_CASE("anova f64: negative, NaN, infinite and too large samples give tag 3",
   CHECK(run(l, frame(InputFormat::F64, tiny.data())) != kInvalid);
 }
 
+TEST_CASE("anova --target nfp programs keep the exact semantics", "[anova][kernel][nfp]") {
+  if (no_kernel()) return;
+  std::mt19937_64 rng(3);
+  for (auto input : {InputFormat::U32, InputFormat::F64}) {
+    AnovaSpec spec;
+    spec.input = input;
+    compiler::CompileOptions opt;
+    opt.target = compiler::Target::Nfp;
+    auto m = compile_anova(spec, opt);
+    INFO((m ? "" : m.diagnostics().render()));
+    REQUIRE(m);
+    auto p = bpf::load_program(m->program.insns);
+    REQUIRE(p);
+    const Loaded l{std::move(*m), std::move(*p)};
+    const auto params = *make_params("0.1", 16384);
+    for (int i = 0; i < 5000; ++i) {
+      auto x = random_window(rng);
+      if (input == InputFormat::U32) {
+        REQUIRE(run(l, frame(input, x.data())) == static_cast<uint64_t>(decide_exact(x, params)));
+      } else {
+        std::array<double, 16> d{};
+        for (size_t k = 0; k < 16; ++k) d[k] = static_cast<double>(x[k] % 2000000) / 16384.0;
+        std::array<uint32_t, 16> fx{};
+        for (size_t k = 0; k < 16; ++k)
+          fx[k] = static_cast<uint32_t>(*program_f64_fixed(d[k], 16384));
+        REQUIRE(run(l, frame(input, d.data())) == static_cast<uint64_t>(decide_exact(fx, params)));
+      }
+    }
+  }
+}
+
 TEST_CASE("anova: --strict-align objects load with and without BPF_F_STRICT_ALIGNMENT",
           "[anova][kernel]") {
   if (no_kernel()) return;
