@@ -235,6 +235,57 @@ Result<OpenedObject> open_object(const std::string& path, const ProgramSelection
   return opened;
 }
 
+namespace {
+
+// Creates the object's maps on the device for hw mode and hands them to libbpf.
+// - Without BTF: the kernel refuses BTF key/value types on offloaded maps (ENOTSUPP); libbpf
+//   would try with BTF, warn and retry, so it is done here, on purpose, once.
+// - Perf event arrays stay on the host: the kernel lets an offloaded program use them
+//   (bpf_map_offload_neutral) but cannot offload them.
+// - Global-data maps (.data, .rodata, .bss) are left to libbpf, which fills them in (and the
+//   device refuses them; `xdpml check --target nfp` says so before loading).
+Status create_offloaded_maps(const OpenedObject& object, const Interface& interface) {
+  const SourceLocation kernel{"<kernel>", 0, 0, 1, "load"};
+  const auto ifindex = static_cast<uint32_t>(interface.ifindex);
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, object.object()) {
+    if (bpf_map__type(map) == BPF_MAP_TYPE_PERF_EVENT_ARRAY) continue;
+    if (bpf_map__is_internal(map)) {
+      bpf_map__set_ifindex(map, ifindex);
+      continue;
+    }
+    LIBBPF_OPTS(bpf_map_create_opts, options, .map_flags = bpf_map__map_flags(map),
+                .map_ifindex = ifindex);
+    const int fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map), bpf_map__key_size(map),
+                                  bpf_map__value_size(map), bpf_map__max_entries(map), &options);
+    if (fd < 0) {
+      const int err = libbpf_int_error(fd);
+      if (err == EPERM || err == EACCES)
+        return fail("permission denied creating map '" + std::string(bpf_map__name(map)) +
+                        "': " + describe_errno(err),
+                    kernel, kRootHint);
+      // The kernel says EINVAL both for a device that offloads nothing and for a map type it
+      // cannot offload, so the hint names both.
+      return fail("'" + interface.name + "' cannot offload map '" + bpf_map__name(map) + "' (" +
+                      describe_errno(err) + ")",
+                  kernel,
+                  "hw mode needs a NIC whose driver offloads BPF (Netronome nfp, or netdevsim for "
+                  "tests) and maps it can hold: ARRAY or HASH, map_flags 0, within its limits "
+                  "(netdevsim: 2 entries; nfp: as its firmware reports); `xdpml check --target "
+                  "nfp` checks the object");
+    }
+    const bpf::Fd owned(fd);
+    // libbpf keeps its own duplicate and skips creating the map.
+    if (const int err = libbpf_int_error(bpf_map__reuse_fd(map, owned.get())))
+      return fail("cannot hand the offloaded map '" + std::string(bpf_map__name(map)) +
+                      "' to libbpf: " + describe_errno(err),
+                  kernel);
+  }
+  return ok_status();
+}
+
+} // namespace
+
 Status load_object(OpenedObject& object, const Interface& interface, XdpMode mode,
                    LibraryLog& log) {
   bpf_program* chosen = object.program();
@@ -251,10 +302,7 @@ Status load_object(OpenedObject& object, const Interface& interface, XdpMode mod
     // Offloaded programs and their maps are created on the device, so the kernel must know
     // which device before it verifies the program.
     bpf_program__set_ifindex(chosen, static_cast<uint32_t>(interface.ifindex));
-    bpf_map* map = nullptr;
-    bpf_object__for_each_map(map, object.object()) {
-      bpf_map__set_ifindex(map, static_cast<uint32_t>(interface.ifindex));
-    }
+    if (auto maps = create_offloaded_maps(object, interface); !maps) return maps.failure();
   }
   // libbpf first loads without a log and, if that fails, retries with log level 1 into this
   // buffer (instead of printing the log itself).
@@ -269,6 +317,14 @@ Status load_object(OpenedObject& object, const Interface& interface, XdpMode mod
   const std::string name = object.chosen().name;
   // The verifier reports most rejections as EACCES, so a log decides, not the errno.
   const std::string verifier_text(verifier_log.data());
+  // In hw mode the driver prepares the verification; when it refuses (netdevsim with
+  // bpf_bind_accept off), the verifier checks no instruction: not a verifier finding.
+  if (mode == XdpMode::Hw && verifier_text.find("processed 0 insns") != std::string::npos)
+    return fail("'" + interface.name + "' refused to take program '" + name +
+                    "' for offload before verifying it (" + describe_errno(err) + ")",
+                kernel,
+                "the device's driver does not take BPF programs now (netdevsim: bpf_bind_accept "
+                "is off; `dmesg` may say why); use --mode native or --mode skb");
   if (verifier_text.find_first_not_of(" \n") != std::string::npos) {
     Rejection rejection;
     rejection.program = name;

@@ -11,6 +11,7 @@ PACKAGES=(
   libbpf-dev libxdp-dev libelf-dev zlib1g-dev
   libcli11-dev catch2 nlohmann-json3-dev
   bpftool xdp-tools iproute2 tcpdump python3
+  qemu-system-x86 busybox-static cpio kmod
 )
 
 missing=()
