@@ -5,11 +5,24 @@
 #include "support/cli_support.hpp"
 
 #include <CLI/CLI.hpp>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 namespace xdpml::loader {
 
@@ -39,6 +52,8 @@ struct StatusArgs {
   std::string device;
   bool verbose = false;
   bool json = false;
+  bool stats = false;
+  double interval = 1;
 };
 
 void print_warnings(const std::vector<std::string>& warnings) {
@@ -233,6 +248,155 @@ void print_status(const InterfaceStatus& s) {
   }
 }
 
+// ---- status --stats ---------------------------------------------------------------------------
+//
+// The kernel counts run_time_ns and run_cnt per program only while kernel.bpf_stats_enabled is
+// on (it costs two clock reads per run). BPF_ENABLE_STATS turns it on for as long as the returned
+// fd is open, so the setting is restored by the kernel even if we are killed; writing the sysctl
+// is the fallback for kernels without it (before 5.8), restored on every way out of the command,
+// SIGINT/SIGTERM included (they end the interval early instead of killing the process).
+
+std::atomic<bool> g_stats_stop{false};
+
+void on_stats_signal(int) {
+  g_stats_stop.store(true);
+}
+
+struct RunCounters {
+  uint64_t run_time_ns = 0;
+  uint64_t run_cnt = 0;
+};
+
+std::optional<RunCounters> read_counters(uint32_t id) {
+  const int fd = bpf_prog_get_fd_by_id(id);
+  if (fd < 0) return std::nullopt;
+  bpf_prog_info info{};
+  uint32_t len = sizeof info;
+  const int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+  close(fd);
+  if (err) return std::nullopt;
+  return RunCounters{info.run_time_ns, info.run_cnt};
+}
+
+constexpr const char* kStatsSysctl = "/proc/sys/kernel/bpf_stats_enabled";
+
+// Keeps run-time statistics enabled while alive.
+class StatsEnabled {
+public:
+  static Result<std::unique_ptr<StatsEnabled>> enable() {
+    auto s = std::make_unique<StatsEnabled>();
+    s->fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (s->fd_ >= 0) {
+      s->method_ = "BPF_ENABLE_STATS";
+      return s;
+    }
+    const int err = errno;
+    if (err == EPERM) return fail("enabling BPF run-time statistics needs root (CAP_SYS_ADMIN)");
+    std::ifstream in(kStatsSysctl);
+    if (!(in >> s->old_))
+      return fail("cannot enable BPF run-time statistics: BPF_ENABLE_STATS failed (" +
+                  std::string(strerror(err)) + ") and " + kStatsSysctl + " is not readable");
+    s->method_ = "sysctl kernel.bpf_stats_enabled";
+    if (s->old_ != "0") return s; // already on: nothing to restore
+    if (!write_sysctl("1"))
+      return fail(std::string("cannot enable BPF run-time statistics: cannot write ") +
+                  kStatsSysctl);
+    s->restore_ = true;
+    return s;
+  }
+  ~StatsEnabled() {
+    if (fd_ >= 0) close(fd_);
+    if (restore_) write_sysctl(old_);
+  }
+  const std::string& method() const { return method_; }
+
+private:
+  static bool write_sysctl(const std::string& value) {
+    std::ofstream out(kStatsSysctl);
+    out << value << '\n';
+    out.close();
+    return static_cast<bool>(out);
+  }
+  int fd_ = -1;
+  std::string method_;
+  std::string old_;
+  bool restore_ = false;
+};
+
+struct ProgramStats {
+  uint64_t runs = 0;
+  uint64_t run_time_ns = 0;
+  bool available = false;
+  double ns_per_run() const {
+    return runs ? static_cast<double>(run_time_ns) / static_cast<double>(runs) : 0.0;
+  }
+};
+
+struct StatsSample {
+  double seconds = 0;
+  std::string method;
+  std::map<uint32_t, ProgramStats> programs; // by program id
+};
+
+Result<StatsSample> sample_stats(const std::vector<uint32_t>& ids, double interval) {
+  struct sigaction sa {
+  }, old_int{}, old_term{};
+  sa.sa_handler = on_stats_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  StatsSample out;
+  {
+    auto enabled = StatsEnabled::enable();
+    if (!enabled) {
+      sigaction(SIGINT, &old_int, nullptr);
+      sigaction(SIGTERM, &old_term, nullptr);
+      return enabled.failure();
+    }
+    out.method = (*enabled)->method();
+    std::map<uint32_t, RunCounters> before;
+    for (auto id : ids)
+      if (auto c = read_counters(id)) before[id] = *c;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto end = t0 + std::chrono::duration<double>(interval);
+    while (!g_stats_stop.load() && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (auto id : ids) {
+      ProgramStats ps;
+      const auto after = read_counters(id);
+      if (after && before.count(id)) {
+        ps.available = true;
+        ps.runs = after->run_cnt - before[id].run_cnt;
+        ps.run_time_ns = after->run_time_ns - before[id].run_time_ns;
+      }
+      out.programs[id] = ps;
+    }
+  } // statistics off again (or the sysctl restored) before anything is printed
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  return out;
+}
+
+nlohmann::json stats_json(const ProgramStats& s) {
+  if (!s.available) return {{"available", false}};
+  return {{"available", true},
+          {"runs", s.runs},
+          {"run_time_ns", s.run_time_ns},
+          {"ns_per_run", s.runs ? nlohmann::json(s.ns_per_run()) : nlohmann::json(nullptr)}};
+}
+
+std::string stats_text(const ProgramStats& s, double seconds) {
+  if (!s.available) return "statistics unavailable (program gone?)";
+  std::ostringstream out;
+  out << s.runs << " runs in " << std::fixed << std::setprecision(2) << seconds << " s";
+  if (s.runs)
+    out << ", " << std::setprecision(1) << s.ns_per_run() << " ns per run";
+  else
+    out << " (no traffic)";
+  return out.str();
+}
+
 int run_status(const StatusArgs& a) {
   LibraryLog log(a.verbose);
   std::vector<Interface> interfaces;
@@ -258,14 +422,40 @@ int run_status(const StatusArgs& a) {
     if (a.device.empty() && status->programs.empty()) continue;
     statuses.push_back(std::move(*status));
   }
+  std::optional<StatsSample> stats;
+  if (a.stats) {
+    std::vector<uint32_t> ids;
+    for (const auto& s : statuses)
+      for (const auto& p : s.programs) ids.push_back(p.id);
+    auto sample = sample_stats(ids, a.interval);
+    if (!sample) return report_failure(sample.failure(), a.json, kExitSystemError);
+    stats = std::move(*sample);
+  }
   if (a.json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& s : statuses) list.push_back(to_json(s));
-    std::cout << nlohmann::json{{"interfaces", list}}.dump(2) << '\n';
+    for (const auto& s : statuses) {
+      auto j = to_json(s);
+      if (stats)
+        for (size_t i = 0; i < s.programs.size(); ++i)
+          j["programs"][i]["stats"] = stats_json(stats->programs[s.programs[i].id]);
+      list.push_back(j);
+    }
+    nlohmann::json out{{"interfaces", list}};
+    if (stats) out["stats"] = {{"seconds", stats->seconds}, {"method", stats->method}};
+    std::cout << out.dump(2) << '\n';
     return kExitOk;
   }
   if (statuses.empty()) std::cout << "no XDP programs attached in this network namespace\n";
-  for (const auto& s : statuses) print_status(s);
+  for (const auto& s : statuses) {
+    print_status(s);
+    if (stats)
+      for (const auto& p : s.programs)
+        std::cout << "    stats (" << mode_name(p.mode) << ", id " << p.id
+                  << "): " << stats_text(stats->programs[p.id], stats->seconds) << '\n';
+  }
+  if (stats)
+    std::cout << "run-time statistics over " << std::fixed << std::setprecision(2) << stats->seconds
+              << " s, enabled for the interval only (" << stats->method << ")\n";
   return kExitOk;
 }
 
@@ -303,6 +493,11 @@ void register_commands(CLI::App& app, int* exit_code) {
   status->add_option("--dev", status_args->device, "only this interface");
   status->add_flag("-v,--verbose", status_args->verbose, "show libbpf's and libxdp's messages");
   status->add_flag("--json", status_args->json, "print as JSON");
+  status->add_flag("--stats", status_args->stats,
+                   "sample run time and run count of the attached programs (bpf_stats)");
+  status->add_option("--interval", status_args->interval, "seconds to sample for (with --stats)")
+      ->check(CLI::Range(0.01, 3600.0))
+      ->capture_default_str();
   status->callback([status_args, exit_code] { *exit_code = run_status(*status_args); });
 }
 

@@ -203,6 +203,16 @@ Result<Function> build_anova(const AnovaSpec& spec) {
   const int d = b.assume(b.sub(b.shl(q, 3), b.mul(s, s)), 0, 8 * max_s * max_s,
                          "D = 8Q - S^2 >= 0 (Cauchy-Schwarz)");
 
+  // D >= ceil(8y) >= tot*y for every tot <= 8: no split, whatever window B holds. Real data
+  // often ends here (bench: ~2.5x faster on the example prices), and it bounds D for later.
+  // Only for u32 samples: f64 samples of window B must still be converted, since an invalid
+  // one makes the whole window invalid.
+  const bool early_nosplit = spec.input == InputFormat::U32;
+  if (early_nosplit) {
+    b.at("decision");
+    b.exit_if(d, Cmp::Ge, b.c(k.bound), nosplit);
+  }
+
   // Outlier thresholds: |8X - S| >= T  <=>  X >= ceil((S+T)/8)  or  X <= floor((S-T)/8).
   b.at("thresholds");
   const int hi = b.shr(b.add(s, b.c(Int(k.threshold) + 7)), 3);
@@ -221,8 +231,8 @@ Result<Function> build_anova(const AnovaSpec& spec) {
   if (k.y_den == 1) {
     b.exit_if(d, Cmp::Lt, tp, split);
   } else {
-    b.exit_if(d, Cmp::Ge, b.c(k.bound), nosplit); // then D*y_den < bound*y_den fits
-    b.exit_if(b.mul(d, b.c(k.y_den)), Cmp::Lt, tp, split);
+    if (!early_nosplit) b.exit_if(d, Cmp::Ge, b.c(k.bound), nosplit);
+    b.exit_if(b.mul(d, b.c(k.y_den)), Cmp::Lt, tp, split); // D < bound, so D*y_den fits
   }
   return f;
 }
