@@ -112,6 +112,46 @@ struct CodeLine {
   std::string comment;
 };
 
+// Bytes of a code section that are not an instruction, as data directives; a data relocation
+// among them (e.g. from `.4byte sym` in code) is kept as `.long sym + addend`.
+std::string raw_bytes(const ObjectFile& o, const Section& sec,
+                      const std::map<uint64_t, const bpf::Relocation*>& relocs, size_t off,
+                      size_t n) {
+  std::string out;
+  std::string bytes;
+  auto flush = [&] {
+    if (bytes.empty()) return;
+    out += (out.empty() ? "" : "; ") + std::string(".byte ") + bytes;
+    bytes.clear();
+  };
+  for (size_t k = 0; k < n;) {
+    auto it = relocs.find(off + k);
+    const bool data_reloc = it != relocs.end() && (it->second->type == bpf::kRelocAbs32 ||
+                                                   it->second->type == bpf::kRelocNoDyld32 ||
+                                                   it->second->type == bpf::kRelocAbs64);
+    const size_t width = data_reloc && it->second->type == bpf::kRelocAbs64 ? 8 : 4;
+    if (data_reloc && k + width <= n) {
+      flush();
+      int64_t v = 0;
+      for (size_t b = 0; b < width; ++b)
+        v |= static_cast<int64_t>(sec.data[off + k + b]) << (8 * b);
+      if (width == 4) v = static_cast<int32_t>(v);
+      const auto& sym = o.symbols[static_cast<size_t>(it->second->symbol)];
+      const std::string name = sym.type == STT_SECTION && sym.section >= 0
+                                   ? o.sections[static_cast<size_t>(sym.section)].name
+                                   : sym.name;
+      out += (out.empty() ? "" : "; ") + std::string(width == 8 ? ".quad " : ".long ") +
+             with_addend(name, v);
+      k += width;
+      continue;
+    }
+    bytes += (bytes.empty() ? "" : ", ") + std::to_string(sec.data[off + k]);
+    ++k;
+  }
+  flush();
+  return out;
+}
+
 // Decodes one code section into printable lines, asking the plan for labels.
 Result<std::vector<CodeLine>> decode_section(const ObjectFile& o, int si, LabelPlan& plan) {
   const Section& sec = o.sections[si];
@@ -126,9 +166,7 @@ Result<std::vector<CodeLine>> decode_section(const ObjectFile& o, int si, LabelP
     if (!insn) {
       // Keep undecodable bytes reassemblable and visible.
       const size_t n = std::min<size_t>(bpf::kInsnBytes, data.size() - off);
-      std::string text = ".byte ";
-      for (size_t k = 0; k < n; ++k) text += (k ? ", " : "") + std::to_string(data[off + k]);
-      lines.push_back({off, n, text, "invalid: " + err.message});
+      lines.push_back({off, n, raw_bytes(o, sec, relocs, off, n), "invalid: " + err.message});
       off += n;
       continue;
     }
@@ -174,8 +212,7 @@ Result<std::vector<CodeLine>> decode_section(const ObjectFile& o, int si, LabelP
       // The assembler rejects what the validator rejects (r11+, writes to r10, ...), so such
       // bytes are printed as data to keep the listing reassemblable; the decoded text stays
       // visible in the comment.
-      text = ".byte ";
-      for (size_t k = 0; k < size; ++k) text += (k ? ", " : "") + std::to_string(data[off + k]);
+      text = raw_bytes(o, sec, relocs, off, size);
       comment = "invalid: " + bpf::format(*insn, index, po) + ": " + msg;
     }
     lines.push_back({off, size, std::move(text), std::move(comment)});

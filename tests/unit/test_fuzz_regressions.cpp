@@ -34,6 +34,7 @@ TEST_CASE("fuzzer-found assembler inputs: diagnostics or stable round trips", "[
       const int j = b->find_section(sec.name);
       REQUIRE(j >= 0);
       CHECK(b->sections[static_cast<size_t>(j)].data == sec.data);
+      CHECK(b->sections[static_cast<size_t>(j)].relocations.size() == sec.relocations.size());
     }
   }
   CHECK(files >= 6);
