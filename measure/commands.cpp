@@ -13,6 +13,7 @@
 #include "packetgen/wire.hpp"
 #include "support/cli_support.hpp"
 #include "support/datafile.hpp"
+#include "support/stop_signal.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -24,7 +25,6 @@
 
 #include <atomic>
 #include <cmath>
-#include <csignal>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -39,22 +39,6 @@ namespace {
 using packetgen::Encoding;
 using packetgen::Series;
 using packetgen::WireFormat;
-
-std::atomic<bool> g_stop{false};
-
-void on_signal(int) {
-  g_stop.store(true);
-}
-
-// SIGINT/SIGTERM stop the loop; the program is detached and what was measured is reported.
-void install_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0; // no SA_RESTART: a blocked poll() returns at once
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 std::string fixed(double v, int digits = 1) {
   std::ostringstream s;
@@ -447,7 +431,7 @@ std::string verdict(const RoundTripResult& r, double confidence, bool baseline) 
 }
 
 int run_measure_command(const MeasureArgs& a) {
-  install_signal_handlers();
+  stop_on_sigint_and_sigterm();
   auto ns = testbed_namespace();
   if (!ns) return report_failure(ns.failure(), a.json, kExitSystemError);
   const auto mode = loader::parse_mode(a.mode);
@@ -562,7 +546,7 @@ int run_measure_command(const MeasureArgs& a) {
   ro.warmup = a.warmup;
   ro.confidence = a.confidence;
   ro.progress = !a.json && isatty(STDERR_FILENO);
-  ro.stop = &g_stop;
+  ro.stop = &stop_requested();
   ro.seed = std::random_device{}();
   auto r = run_round_trips(*tx, *rx, main.format, frames, switch_to, *tsc, ro);
   if (attached.any) {

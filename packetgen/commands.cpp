@@ -8,12 +8,12 @@
 #include "packetgen/traffic.hpp"
 #include "support/cli_support.hpp"
 #include "support/datafile.hpp"
+#include "support/stop_signal.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -27,23 +27,6 @@
 namespace xdpml::packetgen {
 
 namespace {
-
-// Set by SIGINT/SIGTERM: the loops stop and the summary of what arrived so far is printed.
-// A lock-free atomic is async-signal-safe; it is the only process-wide state here.
-std::atomic<bool> g_stop{false};
-
-void on_signal(int) {
-  g_stop.store(true);
-}
-
-void install_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0; // no SA_RESTART: a blocked poll() returns at once
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 struct Args {
   // what is sent
@@ -289,7 +272,7 @@ Result<std::optional<PcapWriter>> open_pcap(const std::string& path) {
 }
 
 int run_send(const Args& a) {
-  install_signal_handlers();
+  stop_on_sigint_and_sigterm();
   auto prep = prepare(a, false);
   if (auto* s = std::get_if<Stop>(&prep)) return report_failure(s->failure, a.json, s->code);
   auto& p = std::get<Prepared>(prep);
@@ -305,7 +288,7 @@ int run_send(const Args& a) {
   so.count = p.count;
   so.progress = progress_wanted();
   so.pcap = *pcap ? &**pcap : nullptr;
-  so.stop = &g_stop;
+  so.stop = &stop_requested();
   auto st = send_windows(*sock, *p.series, ep, so);
   if (!st) return report_failure(st.failure(), a.json, kExitSystemError);
   if (*pcap)
@@ -332,7 +315,7 @@ int run_send(const Args& a) {
 }
 
 int run_recv(const Args& a) {
-  install_signal_handlers();
+  stop_on_sigint_and_sigterm();
   auto prep = prepare(a, true);
   if (auto* s = std::get_if<Stop>(&prep)) return report_failure(s->failure, a.json, s->code);
   auto& p = std::get<Prepared>(prep);
@@ -345,7 +328,7 @@ int run_recv(const Args& a) {
   ro.expect = p.expect;
   ro.timeout = a.timeout;
   ro.pcap = *pcap ? &**pcap : nullptr;
-  ro.stop = &g_stop;
+  ro.stop = &stop_requested();
   // Also with --json (stderr stays free of JSON): scripts wait for this line before sending.
   std::cerr << "recv: waiting on " << a.dev << " for " << p.expect << " windows of " << a.data
             << " (" << format_name(p.format) << " x" << p.format.scale << ", epsilon "
@@ -367,7 +350,7 @@ int run_recv(const Args& a) {
 }
 
 int run_verify(const Args& a) {
-  install_signal_handlers();
+  stop_on_sigint_and_sigterm();
   auto prep = prepare(a, true);
   if (auto* s = std::get_if<Stop>(&prep)) return report_failure(s->failure, a.json, s->code);
   auto& p = std::get<Prepared>(prep);
@@ -388,7 +371,7 @@ int run_verify(const Args& a) {
   ro.expect = p.expect;
   ro.timeout = a.timeout;
   ro.pcap = *pcap_rx ? &**pcap_rx : nullptr;
-  ro.stop = &g_stop;
+  ro.stop = &stop_requested();
   ro.sender_busy = &sender_busy;
   ro.received = &received;
   std::optional<Result<RecvResult>> recv_result;
@@ -403,10 +386,10 @@ int run_verify(const Args& a) {
   so.count = p.count;
   so.progress = progress_wanted();
   so.pcap = *pcap_tx ? &**pcap_tx : nullptr;
-  so.stop = &g_stop;
+  so.stop = &stop_requested();
   so.received = &received;
   auto sent = send_windows(*tx, *p.series, ep, so);
-  if (!sent) g_stop.store(true); // nothing more will come: do not wait for the timeout
+  if (!sent) stop_requested().store(true); // nothing more will come: do not wait for the timeout
   sender_busy.store(false);
   receiver.join();
   if (!sent) return report_failure(sent.failure(), a.json, kExitSystemError);
