@@ -589,6 +589,27 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
     }
   };
 
+  // A comma-separated list of expressions, one Data (or LEB128) statement each; LEB128 sizes
+  // start at one byte and grow during layout.
+  auto expression_list = [&](StmtKind kind, int width, bool leb_signed) {
+    while (!at_end()) {
+      auto e = parse_expr(t, i);
+      if (!e) {
+        error(t[i], "expected an expression in " + name);
+        return;
+      }
+      Stmt s;
+      s.kind = kind;
+      s.ref = e->ref;
+      s.width = kind == StmtKind::Data ? width : 0;
+      s.leb_signed = leb_signed;
+      s.expr = *e;
+      s.size = static_cast<uint64_t>(width);
+      add_stmt(std::move(s));
+      if (!at_end() && !expect_comma()) return;
+    }
+  };
+
   // Directives that only matter to DWARF line tables, unwinding or the linker's address
   // significance table: accepted and ignored (we do not generate .debug_line/.debug_frame).
   static const std::set<std::string> kIgnored = {
@@ -794,37 +815,9 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
                       : (name == ".quad" || name == ".8byte")                   ? 8
                       : (name == ".long" || name == ".int" || name == ".4byte") ? 4
                                                                                 : 2;
-    while (!at_end()) {
-      auto e = parse_expr(t, i);
-      if (!e) {
-        error(t[i], "expected an expression in " + name);
-        return;
-      }
-      Stmt s;
-      s.kind = StmtKind::Data;
-      s.ref = e->ref;
-      s.width = width;
-      s.expr = *e;
-      s.size = static_cast<uint64_t>(width);
-      add_stmt(std::move(s));
-      if (!at_end() && !expect_comma()) return;
-    }
+    expression_list(StmtKind::Data, width, false);
   } else if (name == ".uleb128" || name == ".sleb128") {
-    while (!at_end()) {
-      auto e = parse_expr(t, i);
-      if (!e) {
-        error(t[i], "expected an expression in " + name);
-        return;
-      }
-      Stmt s;
-      s.kind = StmtKind::Leb;
-      s.ref = e->ref;
-      s.leb_signed = name == ".sleb128";
-      s.expr = *e;
-      s.size = 1;
-      add_stmt(std::move(s));
-      if (!at_end() && !expect_comma()) return;
-    }
+    expression_list(StmtKind::Leb, 1, name == ".sleb128");
   } else if (name == ".ascii" || name == ".asciz" || name == ".string") {
     while (!at_end()) {
       if (t[i].kind != TokenKind::String) {
