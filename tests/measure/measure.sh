@@ -139,7 +139,7 @@ e2e_expect "nothing is attached to tb-rx afterwards" "$attached" False
 # machine this was written on): the lower end of the interval must be above 60 ns.
 expect_rc "measure the padded segmenter against the plain one" 0 \
   in_ns measure --tx tb-tx --rx tb-rx --obj "$T/padded.o" --baseline "$T/anova.o" \
-  --format osh-u32 --data "$FULL" --count 20000 --batch 100 --json
+  --format osh-u32 --data "$FULL" --count 40000 --batch 100 --json
 printf '%s\n' "$E2E_OUT" >"$T/m2.json"
 check "padded vs plain: resolved, CI above 60 ns" \
   "j['resolved'] and j['difference']['median']['ci'][0] > 60" "$T/m2.json"
