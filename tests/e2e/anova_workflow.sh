@@ -25,8 +25,6 @@ TX=tb-tx
 RX=tb-rx
 T=$E2E_TMP
 WINDOWS=4985
-jget() { e2e_json "$2" <"$1" 2>/dev/null || echo invalid; }
-in_ns() { ip netns exec "$NS" "$XDPML" "$@"; }
 
 e2e_check "testbed up" "$XDPML" testbed up --name "$NS"
 e2e_check "compile anova (u32, magic)" "$XDPML" compile anova -o "$T/u32.o"

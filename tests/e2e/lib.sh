@@ -227,3 +227,9 @@ e2e_assemble() {
 e2e_json() {
   "$E2E_PY" -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
+
+# jget FILE EXPR: e2e_json over the document in FILE; prints "invalid" when it is not JSON.
+jget() { e2e_json "$2" <"$1" 2>/dev/null || echo invalid; }
+
+# in_ns ARGS...: runs the xdpml under test ($XDPML) inside the test's namespace ($NS).
+in_ns() { ip netns exec "$NS" "$XDPML" "$@"; }

@@ -42,8 +42,6 @@ NS="xdpml-ms-$$"
 E2E_NETNS+=("$NS") # removed by the trap even when a check below aborts
 T=$E2E_TMP
 
-# jget FILE EXPR: a Python expression over the JSON document in FILE (bound to j).
-jget() { e2e_json "$2" <"$1" 2>/dev/null || echo invalid; }
 
 # expect_rc DESC WANT CMD...: runs CMD (output in E2E_OUT) and checks its exit status.
 expect_rc() {
@@ -71,7 +69,6 @@ check() {
   fi
 }
 
-in_ns() { ip netns exec "$NS" "$XDPML" "$@"; }
 
 # ---- programs -------------------------------------------------------------------------------
 e2e_check "compile the ANOVA segmenter" "$XDPML" compile anova -o "$T/anova.o" -S "$T/anova.s"

@@ -38,8 +38,6 @@ RX=tb-rx
 T=$E2E_TMP
 WINDOWS=4985
 
-# jget FILE EXPR: a Python expression over the JSON document in FILE (bound to j).
-jget() { e2e_json "$2" <"$1" 2>/dev/null || echo invalid; }
 
 # expect_rc DESC WANT CMD...: runs CMD (output in E2E_OUT) and checks its exit status.
 expect_rc() {
@@ -55,7 +53,6 @@ expect_rc() {
   return 1
 }
 
-in_ns() { ip netns exec "$NS" "$XDPML" "$@"; }
 
 # cond DESC CMD...: a check that CMD succeeds (stdin passed on, output discarded).
 cond() {
