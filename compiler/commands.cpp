@@ -24,6 +24,7 @@ struct AnovaArgs {
   std::string match = "magic";
   std::string target = "kernel";
   bool strict_align = false;
+  uint32_t window = 8;
   std::string output;
   std::string listing;
   bool no_annotate = false;
@@ -43,6 +44,9 @@ int run_anova(const AnovaArgs& a) {
   spec.input = a.input == "f64" ? anova::InputFormat::F64 : anova::InputFormat::U32;
   spec.match = a.match == "full" ? anova::MatchMode::Full : anova::MatchMode::Magic;
   spec.strict_align = a.strict_align;
+  spec.window = a.window;
+  if (auto w = anova::check_window(a.window); !w)
+    return report_failure(w.failure(), a.json, kExitUsage);
   auto eps = anova::Rational::parse(a.epsilon);
   if (!eps)
     return report_failure(
@@ -59,7 +63,7 @@ int run_anova(const AnovaArgs& a) {
           a.json, kExitUsage);
     auto data = read_data_file(a.calib);
     if (!data) return report_failure(data.failure(), a.json);
-    auto choice = anova::choose_scale(*data);
+    auto choice = anova::choose_scale(*data, spec.window);
     if (!choice) return report_failure(choice.failure(), a.json);
     spec.scale = choice->scale;
     scale_report = {{"scale", choice->scale},
@@ -124,8 +128,8 @@ int run_anova(const AnovaArgs& a) {
     std::cout << a.output << ": " << code["instructions"].get<int>() << " instructions ("
               << code["slots"].get<int>() << " slots), " << code["registers"].get<int>()
               << " registers, " << code["stack_bytes"].get<int>() << " stack bytes; input "
-              << a.input << " x" << spec.scale << ", epsilon " << a.epsilon << ", match " << a.match
-              << '\n';
+              << a.input << " x" << spec.scale << ", epsilon " << a.epsilon << ", window "
+              << spec.window << "+" << spec.window << ", match " << a.match << '\n';
   }
   return kExitOk;
 }
@@ -183,6 +187,10 @@ void register_commands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   anova->add_option("--target", a->target, "code generation target")
       ->check(CLI::IsMember({"kernel", "nfp"}))
+      ->capture_default_str();
+  anova
+      ->add_option("--window", a->window,
+                   "samples per window (A and B; 2N per packet): a power of two from 2 to 64")
       ->capture_default_str();
   anova->add_flag("--strict-align", a->strict_align,
                   "only naturally aligned packet accesses (BPF_F_STRICT_ALIGNMENT)");

@@ -156,7 +156,7 @@ nlohmann::json send_json(const SendStats& s) {
 
 nlohmann::json mismatch_json(const Series& series, const Mismatch& m) {
   nlohmann::json values = nlohmann::json::array(), samples = nlohmann::json::array();
-  for (size_t k = 0; k < kWindowValues; ++k) {
+  for (size_t k = 0; k < series.per_packet(); ++k) {
     values.push_back(series.values()[m.window + k].text);
     samples.push_back(series.wire_value(m.window + k));
   }
@@ -201,9 +201,10 @@ nlohmann::json recv_json(const Prepared& p, const Args& a, const RecvResult& r) 
 
 void print_values(std::ostream& out, const Series& series, uint64_t w) {
   out << "      values ";
-  for (size_t k = 0; k < kWindowValues; ++k) out << (k ? " " : "") << series.values()[w + k].text;
+  for (size_t k = 0; k < series.per_packet(); ++k)
+    out << (k ? " " : "") << series.values()[w + k].text;
   out << "\n      on wire";
-  for (size_t k = 0; k < kWindowValues; ++k) {
+  for (size_t k = 0; k < series.per_packet(); ++k) {
     const auto v = series.wire_value(w + k);
     out << ' ' << (v.is_string() ? v.get<std::string>() : v.dump());
   }
@@ -230,7 +231,7 @@ void print_recv(std::ostream& out, const Prepared& p, const RecvResult& r) {
     for (const auto& m : s.first_mismatches) {
       const auto& v = p.series->values();
       out << "    window " << m.window << " (lines " << v[m.window].line << "-"
-          << v[m.window + kWindowValues - 1].line << "): expected " << m.expected << " ("
+          << v[m.window + p.series->per_packet() - 1].line << "): expected " << m.expected << " ("
           << tag_name(m.expected) << "), got " << m.got << " (" << tag_name(m.got) << ")\n";
       print_values(out, *p.series, m.window);
     }

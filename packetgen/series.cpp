@@ -12,10 +12,12 @@ namespace xdpml::packetgen {
 
 Result<Series> Series::make(const WireFormat& format, std::vector<DataValue> values,
                             const std::string& path) {
-  if (values.size() < kWindowValues)
-    return fail("the data has " + std::to_string(values.size()) +
-                    " value(s); one window needs 16 consecutive values",
-                {path}, "give a file with at least 16 values (one per line, or CSV with --column)");
+  if (values.size() < format.samples)
+    return fail("the data has " + std::to_string(values.size()) + " value(s); one window needs " +
+                    std::to_string(format.samples) + " consecutive values",
+                {path},
+                "give a file with at least " + std::to_string(format.samples) +
+                    " values (one per line, or CSV with --column)");
   Series s;
   s.format_ = format;
   s.path_ = path;
@@ -38,7 +40,7 @@ Result<Series> Series::make(const WireFormat& format, std::vector<DataValue> val
 }
 
 void Series::window_bytes(size_t w, uint8_t* out) const {
-  for (size_t k = 0; k < kWindowValues; ++k) {
+  for (size_t k = 0; k < per_packet(); ++k) {
     if (format_.encoding == Encoding::U32) {
       const uint32_t x = ints_[w + k];
       for (int b = 0; b < 4; ++b) out[4 * k + b] = static_cast<uint8_t>(x >> (8 * b));
@@ -93,11 +95,12 @@ Result<ReferenceTags> expected_tags(const Series& series, Reference reference) {
                       "epsilon 0.1 at x16384; this contract says epsilon " +
                       f.epsilon + " at x" + std::to_string(f.scale));
   const double eps_double = std::strtod(f.epsilon.c_str(), nullptr);
+  const size_t n = series.per_packet();
+  std::vector<uint32_t> x(n);
+  std::vector<double> d(n);
   for (size_t w = 0; w < series.windows(); ++w) {
-    std::array<uint32_t, anova::kSamples> x{};
-    std::array<double, anova::kSamples> d{};
     bool convertible = true;
-    for (size_t k = 0; k < kWindowValues; ++k) {
+    for (size_t k = 0; k < n; ++k) {
       d[k] = values[w + k].value;
       if (u32) {
         x[k] = series.integerized(w + k);
@@ -113,7 +116,13 @@ Result<ReferenceTags> expected_tags(const Series& series, Reference reference) {
       tag = convertible ? anova::decide_exact(x, *params) : anova::kInvalid;
       break;
     case Reference::OshInt:
-      tag = u32 ? anova::decide_osh_int_samples(x) : anova::decide_osh_int(d);
+      if (n != anova::kSamples)
+        return fail("--reference osh-int is the report's program for 16 samples a packet; this "
+                    "contract carries " +
+                        std::to_string(n),
+                    {f.origin}, "use --reference exact or double");
+      tag = u32 ? anova::decide_osh_int_samples(std::span<const uint32_t, anova::kSamples>(x))
+                : anova::decide_osh_int(std::span<const double, anova::kSamples>(d));
       break;
     case Reference::Double:
       tag = anova::decide_double(d, eps_double);

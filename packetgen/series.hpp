@@ -2,7 +2,9 @@
 //
 // Windows: every 16 consecutive values (A = the first 8, B = the next 8), sliding by one, the last
 // one included: N values give N - 15 windows, numbered 0 .. N - 16 (window w starts at value w).
-// The 2019 sender stopped one window early; the sequence numbers here are window indices.
+// The 2019 sender stopped one window early; the sequence numbers here are window indices. A
+// contract with another window size (`compile anova --window W`) carries 2W values a packet, and
+// everything here slides over 2W values instead of 16.
 #pragma once
 
 #include "packetgen/wire.hpp"
@@ -21,9 +23,9 @@ namespace xdpml::packetgen {
 
 constexpr size_t kWindowValues = 16;
 
-// Number of sliding windows of 16 in a series of n values (the last one included).
-constexpr size_t window_count(size_t n) {
-  return n < kWindowValues ? 0 : n - kWindowValues + 1;
+// Number of sliding windows of `per_packet` values in a series of n values (the last included).
+constexpr size_t window_count(size_t n, size_t per_packet = kWindowValues) {
+  return n < per_packet ? 0 : n - per_packet + 1;
 }
 
 class Series {
@@ -33,11 +35,12 @@ public:
   // not a decimal, value*scale >= 2^32) is an error naming path:line, since the wire format has no
   // way to say "invalid". osh-f64: the double of each value is sent as it is (NaN, infinities
   // and negative values included: the program's answer to them, tag 3, is part of what is
-  // checked). Fewer than 16 values is an error.
+  // checked). Fewer values than one packet carries (format.samples) is an error.
   static Result<Series> make(const WireFormat& format, std::vector<DataValue> values,
                              const std::string& path);
 
-  size_t windows() const { return window_count(values_.size()); }
+  size_t windows() const { return window_count(values_.size(), format_.samples); }
+  size_t per_packet() const { return format_.samples; } // values in one window's packet
   const std::vector<DataValue>& values() const { return values_; }
   const WireFormat& format() const { return format_; }
   const std::string& path() const { return path_; }

@@ -78,7 +78,7 @@ Arrival classify(const Series& series, const ParsedFrame& frame) {
   a.seq = frame.seq;
   a.tag = frame.tag;
   if (!frame.complete || frame.seq >= series.windows()) return a;
-  uint8_t want[256];
+  uint8_t want[1514]; // the samples of one frame, which fits a 1500-byte MTU
   const size_t n = series.format().data_bytes();
   if (n > sizeof want || frame.sample_bytes.size() != n) return a;
   series.window_bytes(frame.seq, want);

@@ -83,10 +83,13 @@ Result<WireFormat> wire_format_from_contract(const nlohmann::json& contract,
     if ((input == "u32") != (w.encoding == Encoding::U32))
       return contract_error(origin,
                             "anova.input '" + input + "' disagrees with encoding '" + enc + "'");
-    if (w.samples != static_cast<uint32_t>(anova::kSamples))
-      return contract_error(origin,
-                            "the segmenter reads 16 samples per packet, the contract says " +
-                                std::to_string(w.samples));
+    const uint32_t window = a.value("window", 8u);
+    if (w.samples != 2 * window || !anova::window_size_ok(static_cast<int>(window)))
+      return contract_error(origin, "samples " + std::to_string(w.samples) + " with window " +
+                                        std::to_string(window) +
+                                        ": the segmenter reads two windows of N samples per "
+                                        "packet, N a power of two from 2 to " +
+                                        std::to_string(anova::kLargestWindow));
     w.epsilon = a.at("epsilon").get<std::string>();
     w.scale = a.at("scale").get<uint32_t>();
   } catch (const std::exception& e) {

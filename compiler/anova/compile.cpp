@@ -2,12 +2,13 @@
 
 #include "compiler/anova/reference.hpp"
 
+#include <bit>
 #include <cmath>
 #include <sstream>
 
 namespace xdpml::anova {
 
-Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration) {
+Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration, uint32_t window) {
   if (calibration.empty())
     return fail("the calibration data is empty", {}, "pass a data file with --calib");
   double max_abs = 0;
@@ -18,9 +19,9 @@ Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration) {
                   {"<calib>", v.line, 0, 1, {}});
     max_abs = std::max(max_abs, v.value);
   }
-  auto window_ok = [&](double scale) {
-    return 8.0 * max_abs * scale < static_cast<double>(kWindowSumLimit);
-  };
+  const double limit = static_cast<double>(window_sum_limit(window));
+  const std::string limit_text = "2^" + std::to_string(static_cast<int>(std::log2(limit)));
+  auto window_ok = [&](double scale) { return window * max_abs * scale < limit; };
   ScaleChoice c;
   for (uint32_t s = 1; s <= 1000000; s *= 10) {
     if (!window_ok(s)) break;
@@ -41,7 +42,8 @@ Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration) {
   uint32_t s = 1;
   while (s < (1u << 30) && window_ok(2.0 * s)) s *= 2;
   if (!window_ok(s))
-    return fail("calibration values are too large: 8 * max must stay below 2^30 even at scale 1");
+    return fail("calibration values are too large: " + std::to_string(window) +
+                " * max must stay below " + limit_text + " even at scale 1");
   c.scale = s;
   c.exact = false;
   for (const auto& v : calibration) {
@@ -49,8 +51,8 @@ Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration) {
     c.max_error = std::max(c.max_error, std::fabs(std::floor(scaled + 0.5) - scaled) / s);
   }
   c.reason = "no power of ten up to 10^6 makes the data exact; 2^" +
-             std::to_string(static_cast<int>(std::log2(s))) +
-             " is the finest scale that keeps 8*max*scale below 2^30";
+             std::to_string(static_cast<int>(std::log2(s))) + " is the finest scale that keeps " +
+             std::to_string(window) + "*max*scale below " + limit_text;
   return c;
 }
 
@@ -64,6 +66,8 @@ std::string hex64(uint64_t v) {
 
 nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k) {
   const bool u32 = spec.input == InputFormat::U32;
+  const std::string limit_text =
+      "2^" + std::to_string(std::countr_zero(static_cast<uint64_t>(window_sum_limit(spec.window))));
   nlohmann::json match{{"mode", spec.match == MatchMode::Full ? "full" : "magic"}};
   if (spec.match == MatchMode::Full) {
     match["ethertype"] = 0x0800;
@@ -80,26 +84,27 @@ nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k) {
         {"tag_offset", kTagOffset},
         {"tag_bytes", 8},
         {"data_offset", kDataOffset},
-        {"samples", 16},
+        {"samples", 2 * spec.window},
         {"encoding", u32 ? "u32le" : "f64le"},
         {"stride", data_stride(spec.input)},
-        {"frame_bytes", frame_bytes(spec.input)},
+        {"frame_bytes", frame_bytes(spec.input, spec.window)},
         {"udp_dest_port", kUdpPort}}},
       {"anova",
-       {{"window", 8},
+       {{"window", spec.window},
         {"epsilon", spec.epsilon_text},
         {"scale", spec.scale},
         {"input", u32 ? "u32" : "f64"},
         {"threshold_T", k.threshold},
         {"y", compiler::to_string(k.y_num) + "/" + compiler::to_string(k.y_den)},
-        {"sum_limit", static_cast<uint64_t>(kWindowSumLimit)},
+        {"sum_limit", static_cast<uint64_t>(window_sum_limit(spec.window))},
         {"rounding", u32 ? "done by the sender" : "round half up of the exact product x*scale"}}},
       {"tags", {{"0", "unprocessed"}, {"1", "split"}, {"2", "no split"}, {"3", "invalid input"}}},
       {"validity",
-       u32 ? "invalid when the 8 samples of window A sum to 2^30 or more"
+       u32 ? "invalid when the " + std::to_string(spec.window) + " samples of window A sum to " +
+                 limit_text + " or more"
            : "invalid when a sample is negative (sign bit set, including -0.0), NaN, infinite, or "
-             "so large that "
-             "x*scale may reach 2^31, or when the integerized window A sums to 2^30 or more"},
+             "so large that x*scale may reach 2^31, or when the integerized window A sums to " +
+                 limit_text + " or more"},
   };
 }
 

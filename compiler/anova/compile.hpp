@@ -20,9 +20,10 @@ struct ScaleChoice {
 };
 
 // Picks the smallest power of ten (1 .. 10^6) at which every calibration value is an exact
-// integer and windows stay valid (8 * max * scale < 2^30); otherwise the largest power of two
-// that keeps windows valid, reporting the integerization error.
-Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration);
+// integer and windows of N samples stay valid (N * max * scale below the sum limit, 2^30 for
+// N <= 8); otherwise the largest power of two that keeps windows valid, reporting the
+// integerization error.
+Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration, uint32_t window = 8);
 
 nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k);
 

@@ -1,5 +1,6 @@
 #include "compiler/anova/frontend.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,24 @@ using compiler::Opcode;
 uint32_t data_stride(InputFormat f) {
   return f == InputFormat::U32 ? 4 : 8;
 }
-uint32_t frame_bytes(InputFormat f) {
-  return kDataOffset + 16 * data_stride(f);
+uint32_t frame_bytes(InputFormat f, uint32_t window) {
+  return kDataOffset + 2 * window * data_stride(f);
+}
+
+compiler::Int window_sum_limit(uint32_t window) {
+  int log2n = 0;
+  while ((uint32_t{1} << log2n) < window) ++log2n;
+  const int bits = std::min(30, (63 - log2n) / 2);
+  return compiler::Int{1} << bits;
+}
+
+Status check_window(uint32_t window) {
+  if (window < 2 || window > kMaxWindow || (window & (window - 1)) != 0)
+    return fail("--window " + std::to_string(window) + " is not supported",
+                {"<model>", 0, 0, 1, "anova parameters"},
+                "use a power of two from 2 to " + std::to_string(kMaxWindow) +
+                    " (8 is the report's wire format); the mean of A is then a shift");
+  return ok_status();
 }
 
 namespace {
@@ -91,12 +108,14 @@ private:
 
 Result<AnovaConstants> anova_constants(const AnovaSpec& spec) {
   if (spec.scale == 0) return fail("--scale must be a positive integer");
+  if (auto w = check_window(spec.window); !w) return w.failure();
   const Int p = spec.epsilon.num(), q = spec.epsilon.den();
   if (p < 0) return fail("--epsilon must be >= 0");
+  const Int n = spec.window;
   AnovaConstants k;
-  const Int t = ceil_div(8 * p * spec.scale, q);
-  // y = 8 * (p*scale/q)^2
-  Int num = 8 * p * p * Int{spec.scale} * Int{spec.scale};
+  const Int t = ceil_div(n * p * spec.scale, q);
+  // y = N * (p*scale/q)^2
+  Int num = n * p * p * Int{spec.scale} * Int{spec.scale};
   Int den = q * q;
   const Int g = gcd(num, den);
   if (g > 1) num /= g, den /= g;
@@ -104,16 +123,16 @@ Result<AnovaConstants> anova_constants(const AnovaSpec& spec) {
   k.threshold = static_cast<uint64_t>(t);
   k.y_num = num;
   k.y_den = den;
-  k.bound = ceil_div(8 * num, den);
-  // Widths: tp <= 8*y_num and D*y_den < bound*y_den must stay below 2^62 (signed 64-bit with
+  k.bound = ceil_div(n * num, den);
+  // Widths: tp <= N*y_num and D*y_den < bound*y_den must stay below 2^62 (signed 64-bit with
   // headroom), and T enters a 64-bit threshold.
   const Int limit = Int{1} << 62;
-  if (t >= (Int{1} << 40) || 8 * num >= limit || (den > 1 && k.bound * den >= limit))
+  if (t >= (Int{1} << 40) || n * num >= limit || (den > 1 && k.bound * den >= limit))
     return fail("epsilon " + spec.epsilon_text + " is too large for scale " +
                     std::to_string(spec.scale),
                 {"<model>", 0, 0, 1, "anova parameters"},
-                "the exact test needs 8*(eps*scale)^2 (times the denominator of epsilon^2) below "
-                "2^62; lower the scale");
+                "the exact test needs N^2*(eps*scale)^2 (times the denominator of epsilon^2) "
+                "below 2^62 for a window of N; lower the scale");
   return k;
 }
 
@@ -142,9 +161,14 @@ Result<Function> build_anova(const AnovaSpec& spec) {
   for (const auto& e : f.exits) f.origin("exit." + e.name);
   IrBuilder b(f);
 
+  const int n = static_cast<int>(spec.window);
+  int log2n = 0;
+  while ((1 << log2n) < n) ++log2n;
+  const Int sum_limit = window_sum_limit(spec.window);
+
   // ---- Does this packet belong to us? Anything else passes untouched.
   b.at("match.length");
-  b.require_length(frame_bytes(spec.input), pass);
+  b.require_length(frame_bytes(spec.input, spec.window), pass);
   if (spec.match == MatchMode::Full) {
     b.at("match.ethertype");
     b.exit_if(b.load(12, 2), Cmp::Ne, b.c(0x0008), pass); // 0x0800, read little-endian
@@ -181,29 +205,30 @@ Result<Function> build_anova(const AnovaSpec& spec) {
     return b.f64_to_fixed(raw, spec.scale, invalid);
   };
 
-  // Window A: S = sum X, Q = sum X^2. Q is computed from values assumed below 2^30; the
-  // validity check on S below makes that true before Q is used (all X >= 0, so X <= S).
+  // Window A: S = sum X, Q = sum X^2. Q is computed from values assumed below the sum limit
+  // (2^30 for N <= 8); the validity check on S below makes that true before Q is used (all
+  // X >= 0, so X <= S).
   int s = -1, q = -1;
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < n; ++i) {
     b.at("A[" + std::to_string(i) + "]");
     const int x = sample(i);
     s = s < 0 ? x : b.add(s, x);
-    const int xb = b.assume(x, 0, kWindowSumLimit - 1,
-                            "X <= S < 2^30: checked by 'validity' before Q is used");
+    const int xb =
+        b.assume(x, 0, sum_limit - 1, "X <= S < sum limit: checked by 'validity' before Q is used");
     const int sq = b.mul(xb, xb);
     q = q < 0 ? sq : b.add(q, sq);
   }
   b.at("validity");
-  b.exit_if(s, Cmp::Ge, b.c(kWindowSumLimit), invalid);
+  b.exit_if(s, Cmp::Ge, b.c(sum_limit), invalid);
 
-  // D = 8Q - S^2 = 64 * scale^2 * sigma^2 (exact).
+  // D = NQ - S^2 = N^2 * scale^2 * sigma^2 (exact).
   b.at("variance");
-  const Int max_s = kWindowSumLimit - 1;
-  q = b.assume(q, 0, max_s * max_s, "Q <= S^2 < 2^60 since every X >= 0");
-  const int d = b.assume(b.sub(b.shl(q, 3), b.mul(s, s)), 0, 8 * max_s * max_s,
-                         "D = 8Q - S^2 >= 0 (Cauchy-Schwarz)");
+  const Int max_s = sum_limit - 1;
+  q = b.assume(q, 0, max_s * max_s, "Q <= S^2 since every X >= 0");
+  const int d = b.assume(b.sub(b.shl(q, log2n), b.mul(s, s)), 0, Int{n} * max_s * max_s,
+                         "D = NQ - S^2 >= 0 (Cauchy-Schwarz)");
 
-  // D >= ceil(8y) >= tot*y for every tot <= 8: no split, whatever window B holds. Real data
+  // D >= ceil(Ny) >= tot*y for every tot <= N: no split, whatever window B holds. Real data
   // often ends here (bench: ~2.5x faster on the example prices), and it bounds D for later.
   // Only for u32 samples: f64 samples of window B must still be converted, since an invalid
   // one makes the whole window invalid.
@@ -213,16 +238,16 @@ Result<Function> build_anova(const AnovaSpec& spec) {
     b.exit_if(d, Cmp::Ge, b.c(k.bound), nosplit);
   }
 
-  // Outlier thresholds: |8X - S| >= T  <=>  X >= ceil((S+T)/8)  or  X <= floor((S-T)/8).
+  // Outlier thresholds: |NX - S| >= T  <=>  X >= ceil((S+T)/N)  or  X <= floor((S-T)/N).
   b.at("thresholds");
-  const int hi = b.shr(b.add(s, b.c(Int(k.threshold) + 7)), 3);
-  const int lo = b.sar(b.sub(s, b.c(Int(k.threshold))), 3);
+  const int hi = b.shr(b.add(s, b.c(Int(k.threshold) + n - 1)), log2n);
+  const int lo = b.sar(b.sub(s, b.c(Int(k.threshold))), log2n);
 
   // Window B: accumulate tot * y_num directly (one add per outlier, no multiply later).
   int tp = b.c(0);
   const int inc = b.c(k.y_num);
-  for (int i = 8; i < 16; ++i) {
-    b.at("B[" + std::to_string(i - 8) + "]");
+  for (int i = n; i < 2 * n; ++i) {
+    b.at("B[" + std::to_string(i - n) + "]");
     tp = b.cond_add(tp, sample(i), lo, hi, inc);
   }
 

@@ -1,5 +1,6 @@
 // The ANOVA (Chebyshev) segmenter front end: builds the IR for one packet of 16 samples in the
-// 2019 report's wire format (design.md §3), using the exact integer test of §4.
+// 2019 report's wire format (design.md §3), using the exact integer test of §4; or, with
+// `--window N`, of 2N samples (N a power of two from 2 to 64) in the same layout.
 #pragma once
 
 #include "compiler/anova/rational.hpp"
@@ -21,6 +22,7 @@ struct AnovaSpec {
   uint32_t scale = 16384;
   MatchMode match = MatchMode::Magic;
   bool strict_align = false;
+  uint32_t window = 8; // samples per window (A and B); the report's format has 8
 };
 
 // Wire format (design.md §3): Ethernet 14 + IPv4 20 + UDP 8, then the payload.
@@ -31,13 +33,20 @@ constexpr uint32_t kDataOffset = kPayloadOffset + 16;
 constexpr uint64_t kMagic = 0x216C7174786A7A21ull; // "!zjxtql!" little-endian
 constexpr uint16_t kUdpPort = 6666;
 constexpr compiler::Int kWindowSumLimit = compiler::Int{1} << 30; // valid windows: sum of A < 2^30
+constexpr uint32_t kMaxWindow = 64; // 2 x 64 doubles still fit a 1500-byte MTU
+
+// Valid windows of N samples: sum of A below this. 2^30 for N <= 8; lower for larger N, so that
+// D = NQ - S^2 < N * S^2 stays below 2^63.
+compiler::Int window_sum_limit(uint32_t window);
+// Checks --window: a power of two from 2 to kMaxWindow (the means then are shifts).
+Status check_window(uint32_t window);
 
 // Constants of the exact test, derived from epsilon and scale (see build_anova).
 struct AnovaConstants {
-  uint64_t threshold = 0;  // T = ceil(8*eps*scale): outlier iff |8X - S| >= T
-  compiler::Int y_num = 0; // y = 8*(eps*scale)^2 = y_num / y_den, reduced
+  uint64_t threshold = 0;  // T = ceil(N*eps*scale): outlier iff |NX - S| >= T
+  compiler::Int y_num = 0; // y = N*(eps*scale)^2 = y_num / y_den, reduced
   compiler::Int y_den = 1;
-  compiler::Int bound = 0; // ceil(8*y): D >= bound never splits (only used when y_den > 1)
+  compiler::Int bound = 0; // ceil(N*y): D >= bound never splits, whatever window B holds
 };
 
 Result<AnovaConstants> anova_constants(const AnovaSpec& spec);
@@ -47,6 +56,6 @@ Result<AnovaConstants> anova_constants(const AnovaSpec& spec);
 Result<compiler::Function> build_anova(const AnovaSpec& spec);
 
 uint32_t data_stride(InputFormat f);
-uint32_t frame_bytes(InputFormat f); // frame length the program needs
+uint32_t frame_bytes(InputFormat f, uint32_t window = 8); // frame length the program needs
 
 } // namespace xdpml::anova

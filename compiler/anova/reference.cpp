@@ -388,33 +388,42 @@ namespace {
 bool params_valid(const Params& params) {
   return params.scale != 0 && !params.epsilon.is_negative();
 }
+// N, the samples per window, of a packet of 2N samples; 0 when the size is not valid.
+int window_of(size_t samples) {
+  const size_t n = samples / 2;
+  return samples % 2 == 0 && n <= kLargestWindow && window_size_ok(static_cast<int>(n))
+             ? static_cast<int>(n)
+             : 0;
+}
 // The validity rule, computed independently of decide_with_constants' machine-width sum.
-bool window_valid(const std::array<uint32_t, kSamples>& x) {
+bool window_valid(std::span<const uint32_t> x, int n) {
   u128 s = 0;
-  for (int i = 0; i < kWindow; ++i) s += x[i];
-  return s < kSumLimit;
+  for (int i = 0; i < n; ++i) s += x[i];
+  return s < sum_limit(n);
 }
 } // namespace
 
-int decide_exact(const std::array<uint32_t, kSamples>& x, const Params& params) {
-  if (!params_valid(params) || !window_valid(x)) return kInvalid;
+int decide_exact(std::span<const uint32_t> x, const Params& params) {
+  const int n = window_of(x.size());
+  if (n == 0 || !params_valid(params) || !window_valid(x, n)) return kInvalid;
+  const u128 big_n = static_cast<u128>(n);
   u128 s = 0, q = 0;
-  for (int i = 0; i < kWindow; ++i) {
+  for (int i = 0; i < n; ++i) {
     s += x[i];
     q += static_cast<u128>(x[i]) * x[i];
   }
-  const Big d = Big(8 * q) - Big(s * s);
+  const Big d = Big(big_n * q) - Big(s * s);
   // eps*scale = a/b
   const Big a = Big(static_cast<u128>(params.epsilon.num())) * Big(params.scale);
   const Big b(static_cast<u128>(params.epsilon.den()));
-  const Big eight_a = a * Big(8);
+  const Big n_a = a * Big(big_n);
   u128 tot = 0;
-  for (int i = kWindow; i < kSamples; ++i) {
-    const Big dev = absdiff(Big(8 * static_cast<u128>(x[i])), Big(s)); // |8X - S|
-    if (dev * b >= eight_a) ++tot;                                     // |8X-S| >= 8a/b
+  for (int i = n; i < 2 * n; ++i) {
+    const Big dev = absdiff(Big(big_n * static_cast<u128>(x[i])), Big(s)); // |NX - S|
+    if (dev * b >= n_a) ++tot;                                             // |NX-S| >= Na/b
   }
-  // D < tot * 8 a^2 / b^2
-  return d * b * b < Big(8 * tot) * a * a ? kSplit : kNoSplit;
+  // D < tot * N a^2 / b^2
+  return d * b * b < Big(big_n * tot) * a * a ? kSplit : kNoSplit;
 }
 
 Result<CompiledConstants> compile_constants(const Params& params) {
@@ -498,11 +507,13 @@ bool signed_less(const SignedBig& a, const SignedBig& b) {
 }
 } // namespace
 
-int decide_rational(const std::array<std::string, kSamples>& decimal_texts,
-                    const Rational& epsilon) {
-  if (epsilon.is_negative()) return kInvalid;
-  std::array<DecimalText, kSamples> v;
-  for (int i = 0; i < kSamples; ++i) {
+int decide_rational(std::span<const std::string> decimal_texts, const Rational& epsilon) {
+  const int window = window_of(decimal_texts.size());
+  if (window == 0 || epsilon.is_negative()) return kInvalid;
+  const int samples = 2 * window;
+  const Big big_n(static_cast<u128>(window));
+  std::vector<DecimalText> v(samples);
+  for (int i = 0; i < samples; ++i) {
     auto d = DecimalText::parse(decimal_texts[i]);
     if (!d || std::abs(d->exponent) > 400) return kInvalid;
     v[i] = std::move(*d);
@@ -511,8 +522,8 @@ int decide_rational(const std::array<std::string, kSamples>& decimal_texts,
   // Common unit U = 10^E: value_i = n_i * U with integer n_i.
   int64_t e = v[0].exponent;
   for (const auto& d : v) e = std::min(e, d.exponent);
-  std::array<SignedBig, kSamples> n;
-  for (int i = 0; i < kSamples; ++i) {
+  std::vector<SignedBig> n(samples);
+  for (int i = 0; i < samples; ++i) {
     n[i].negative = v[i].negative && !v[i].is_zero();
     n[i].mag = Big::from_digits(v[i].digits) * Big::pow10(v[i].exponent - e);
   }
@@ -520,23 +531,23 @@ int decide_rational(const std::array<std::string, kSamples>& decimal_texts,
   SignedBig lo = n[0];
   for (const auto& x : n)
     if (signed_less(x, lo)) lo = x;
-  std::array<Big, kSamples> u;
-  for (int i = 0; i < kSamples; ++i) u[i] = subtract_ordered(n[i], lo);
+  std::vector<Big> u(samples);
+  for (int i = 0; i < samples; ++i) u[i] = subtract_ordered(n[i], lo);
   Big s, q;
-  for (int i = 0; i < kWindow; ++i) {
+  for (int i = 0; i < window; ++i) {
     s = s + u[i];
     q = q + u[i] * u[i];
   }
-  const Big d = Big(8) * q - s * s; // 64*sigma^2/U^2
+  const Big d = big_n * q - s * s; // N^2*sigma^2/U^2
   const Big un = Big::pow10(std::max<int64_t>(e, 0)), ud = Big::pow10(std::max<int64_t>(-e, 0));
   const Big p(static_cast<u128>(epsilon.num())), pq(static_cast<u128>(epsilon.den()));
-  // |x - mu| >= eps  <=>  |8u - S| * U / 8 >= p/q  <=>  |8u - S| * un * q >= 8 * p * ud
-  const Big lhs_scale = un * pq, rhs = Big(8) * p * ud;
+  // |x - mu| >= eps  <=>  |Nu - S| * U / N >= p/q  <=>  |Nu - S| * un * q >= N * p * ud
+  const Big lhs_scale = un * pq, rhs = big_n * p * ud;
   u128 tot = 0;
-  for (int i = kWindow; i < kSamples; ++i)
-    if (absdiff(Big(8) * u[i], s) * lhs_scale >= rhs) ++tot;
-  // tot*eps^2 > 8 sigma^2 = U^2 D / 8  <=>  8 tot p^2 ud^2 > un^2 D q^2
-  const Big left = Big(8 * tot) * p * p * ud * ud;
+  for (int i = window; i < samples; ++i)
+    if (absdiff(big_n * u[i], s) * lhs_scale >= rhs) ++tot;
+  // tot*eps^2 > N sigma^2 = U^2 D / N  <=>  N tot p^2 ud^2 > un^2 D q^2
+  const Big left = big_n * Big(tot) * p * p * ud * ud;
   const Big right = un * un * d * pq * pq;
   return right < left ? kSplit : kNoSplit;
 }
@@ -544,24 +555,25 @@ int decide_rational(const std::array<std::string, kSamples>& decimal_texts,
 // ---------------------------------------------------------------------------------------------
 // The report's algorithms
 
-int decide_double(const std::array<double, kSamples>& x, double epsilon) {
-  if (!std::isfinite(epsilon) || epsilon < 0) return kInvalid;
+int decide_double(std::span<const double> x, double epsilon) {
+  const int n = window_of(x.size());
+  if (n == 0 || !std::isfinite(epsilon) || epsilon < 0) return kInvalid;
   for (double v : x)
     if (!std::isfinite(v)) return kInvalid;
   if (epsilon == 0) return kNoSplit;
   double mean = 0;
-  for (int i = 0; i < kWindow; ++i) mean += x[i];
-  mean /= 8;
+  for (int i = 0; i < n; ++i) mean += x[i];
+  mean /= n;
   double var = 0;
-  for (int i = 0; i < kWindow; ++i) var += (x[i] - mean) * (x[i] - mean);
-  var /= 8;
+  for (int i = 0; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
+  var /= n;
   int tot = 0;
-  for (int i = kWindow; i < kSamples; ++i)
+  for (int i = n; i < 2 * n; ++i)
     if (std::fabs(x[i] - mean) >= epsilon) ++tot;
-  return static_cast<double>(tot) / 8 > var / (epsilon * epsilon) ? kSplit : kNoSplit;
+  return static_cast<double>(tot) / n > var / (epsilon * epsilon) ? kSplit : kNoSplit;
 }
 
-int decide_osh_int(const std::array<double, kSamples>& x) {
+int decide_osh_int(std::span<const double, kSamples> x) {
   std::array<uint64_t, kSamples> xi;
   for (int i = 0; i < kSamples; ++i) {
     const double p = x[i] * 16384;
@@ -582,7 +594,7 @@ int decide_osh_int(const std::array<double, kSamples>& x) {
   return tot * e2 > (var << 3) ? kSplit : kNoSplit;
 }
 
-int decide_osh_int_samples(const std::array<uint32_t, kSamples>& x) {
+int decide_osh_int_samples(std::span<const uint32_t, kSamples> x) {
   // Kept separate from decide_osh_int (which integerizes first) so that the packet's integers are
   // judged as they are; the arithmetic below is the same statement for statement.
   uint64_t mean = 0, var = 0;

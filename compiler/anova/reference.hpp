@@ -55,6 +55,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -64,13 +65,33 @@ constexpr int kSplit = 1;
 constexpr int kNoSplit = 2;
 constexpr int kInvalid = 3;
 
-constexpr int kWindow = 8;   // samples per window (A and B)
+constexpr int kWindow = 8;   // samples per window (A and B): the report's wire format
 constexpr int kSamples = 16; // samples per packet (A then B)
+
+// Other window sizes (`compile anova --window N`): N samples in A and N in B, 2N per packet. N is
+// a power of two from 2 to kLargestWindow, so that the means are shifts. Everything in this header
+// that takes a span of samples reads its window size off the span (N = size / 2); a span whose
+// size is not twice a valid N gives kInvalid. The formulas below are written for N = 8; for
+// another N replace every 8 that counts samples by N (S/N, NQ - S^2, |NX - S|, tot/N, y = N*...).
+constexpr int kLargestWindow = 64;
+constexpr bool window_size_ok(int n) {
+  return n >= 2 && n <= kLargestWindow && (n & (n - 1)) == 0;
+}
 
 // A window is valid iff the sum of its A samples is below kSumLimit. (The reference keeps its own
 // copy instead of using the code generator's kWindowSumLimit from frontend.hpp, so that it shares
 // no constant with the compiler; tests/unit/test_anova_reference.cpp asserts that they are equal.)
 constexpr uint64_t kSumLimit = uint64_t{1} << 30;
+
+// The same limit for N samples per window: the largest 2^k <= 2^30 with N * 2^2k <= 2^63, so that
+// D = NQ - S^2 < N*S^2 stays below 2^63 (2^30 for N <= 8, 2^29 for 16 and 32, 2^28 for 64).
+constexpr uint64_t sum_limit(int window) {
+  int k = 30;
+  int log2n = 0;
+  while ((1 << log2n) < window) ++log2n;
+  while (log2n + 2 * k > 63) --k;
+  return uint64_t{1} << k;
+}
 
 // The report's defaults: eps = 0.1, samples integerized x16384.
 constexpr std::string_view kDefaultEpsilon = "0.1";
@@ -151,8 +172,10 @@ bool exact_at_scale(std::string_view text, uint32_t scale);
 //   tot = #{ i in B : |8 X_i - S| >= 8*eps*scale }      (compared exactly; equals >= T, above)
 //   split iff D < tot * 8*(eps*scale)^2                  (compared exactly, as rationals)
 // decide_exact computes this with arbitrary-precision integers and shares no code or constant
-// with compile_constants/decide_with_constants, so the two can check each other.
-int decide_exact(const std::array<uint32_t, kSamples>& x, const Params& params);
+// with compile_constants/decide_with_constants, so the two can check each other. It takes any
+// window size (2N samples, N = window_size_ok; the limit is then sum_limit(N));
+// compile_constants/decide_with_constants model the report's N = 8 only.
+int decide_exact(std::span<const uint32_t> x, const Params& params);
 
 // What the generated code uses. With y = 8*(eps*scale)^2 = Y0 + f (Y0 = floor(y), 0 <= f < 1):
 //   D < tot*y  <=>  R := D - tot*Y0 < tot*f  <=>  R < ceil(tot*f)   (R is an integer)
@@ -195,8 +218,7 @@ int decide_with_constants(const std::array<uint32_t, kSamples>& x, const Compile
 // Whenever all 16 values are exact at the scale, integerize_decimal accepts them and the window is
 // valid (sum of the integerized A samples < 2^30),
 // decide_rational(texts, eps) == decide_exact(integerized, {eps, scale}) (tested).
-int decide_rational(const std::array<std::string, kSamples>& decimal_texts,
-                    const Rational& epsilon);
+int decide_rational(std::span<const std::string> decimal_texts, const Rational& epsilon);
 
 // ---------------------------------------------------------------------------------------------
 // The 2019 report's algorithms, reproduced as written so their results can be compared.
@@ -208,7 +230,7 @@ int decide_rational(const std::array<std::string, kSamples>& decimal_texts,
 // kInvalid for a non-finite sample or epsilon, or epsilon < 0. Negative samples are computed like
 // any other (only the integer paths restrict the domain). With var == 0 and epsilon > 0 the test
 // is tot/8 > 0, i.e. split iff any B sample is at least epsilon away - the exact answer as well.
-int decide_double(const std::array<double, kSamples>& x, double epsilon);
+int decide_double(std::span<const double> x, double epsilon);
 
 // decide_osh_int: the report's v1 integer program (host-integerized, "osh-u32"), all arithmetic
 // in uint64 exactly as written there:
@@ -222,7 +244,7 @@ int decide_double(const std::array<double, kSamples>& x, double epsilon);
 // epsilon is fixed at 0.1 by these constants. kInvalid when a sample is NaN, negative (except
 // -0.0), or x*16384 does not fit a uint32 (the cast would be undefined; the report's sender never
 // checked). Larger products wrap mod 2^64 in the sums exactly as in the eBPF program.
-int decide_osh_int(const std::array<double, kSamples>& x);
+int decide_osh_int(std::span<const double, kSamples> x);
 
 // decide_osh_int_samples: the same v1 integer program on samples that are already integers, i.e.
 // exactly what that program reads from an osh-u32 packet (mean, var, tot and the constants
@@ -232,6 +254,6 @@ int decide_osh_int(const std::array<double, kSamples>& x);
 // osh-int` on osh-u32 frames: note that the 2019 sender truncated x*16384, while xdpml's sender
 // rounds half up (integerize_decimal), so on the same data file the packets of the two senders
 // differ by one unit in some samples; this function judges the packet that actually arrived.
-int decide_osh_int_samples(const std::array<uint32_t, kSamples>& x);
+int decide_osh_int_samples(std::span<const uint32_t, kSamples> x);
 
 } // namespace xdpml::anova

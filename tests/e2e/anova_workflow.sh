@@ -3,7 +3,7 @@
 # skb) -> `xdpml verify` of every window of examples/prices.txt against the bit-exact
 # reference; the 2019 report's own v1 algorithm (hand-written asm) checked with
 # --reference osh-int; and `xdpml load --replace` while frames are flowing loses none and
-# leaves none unprocessed.
+# leaves none unprocessed; 4+4 (u32, skb) and 32+32 (f64, native) windows verified the same way.
 #
 # Usage: anova_workflow.sh PATH/TO/xdpml      (root; exits 77 otherwise)
 set -euo pipefail
@@ -31,7 +31,7 @@ e2e_check "compile anova (u32, magic)" "$XDPML" compile anova -o "$T/u32.o"
 e2e_check "compile anova again for the replacement" "$XDPML" compile anova -o "$T/u32b.o"
 e2e_check "assemble the report's v1 program" "$XDPML" asm "$SRC/tests/e2e/progs/osh_v1.s" -o "$T/osh.o"
 
-# verify_all DESC ARGS...: every window arrives once with the reference tag.
+# verify_all DESC ARGS...: every window arrives once with the reference tag ($WINDOWS of them).
 verify_all() {
   local desc=$1 rc=0 got
   shift
@@ -44,6 +44,28 @@ verify_all() {
     e2e_show "$(cat "$T/v.json" "$T/v.err")"
   fi
 }
+
+# Other window sizes (--window N): 2N samples a packet, 5000 - 2N + 1 windows of the same data.
+e2e_check "compile anova --window 4 (u32)" "$XDPML" compile anova --window 4 -o "$T/w4.o"
+e2e_check "compile anova --window 32 --input f64 --scale 100" "$XDPML" compile anova --window 32 \
+  --input f64 --scale 100 -o "$T/w32.o"
+if e2e_check "xdpml load --mode skb w4.o" in_ns load --dev $RX --mode skb "$T/w4.o"; then
+  WINDOWS=4993 verify_all "skb: verify --obj w4.o (4+4 samples a packet)" --obj "$T/w4.o"
+  rc=0
+  in_ns verify --tx $TX --rx $RX --data "$DATA" --obj "$T/w4.o" --reference osh-int \
+    >"$T/o.out" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ] && grep -q "16 samples a packet" "$T/o.out"; then
+    e2e_ok "--reference osh-int on a 4+4 object is refused (exit $rc)"
+  else
+    e2e_fail "--reference osh-int on a 4+4 object is refused (exit $rc)"
+    e2e_show "$(cat "$T/o.out")"
+  fi
+  e2e_check "unload (skb)" in_ns unload --dev $RX
+fi
+if e2e_check "xdpml load --mode native w32.o" in_ns load --dev $RX --mode native "$T/w32.o"; then
+  WINDOWS=4937 verify_all "native: verify --obj w32.o (32+32 doubles a packet)" --obj "$T/w32.o"
+  e2e_check "unload (native)" in_ns unload --dev $RX
+fi
 
 for mode in native skb; do
   if e2e_check "xdpml load --mode $mode u32.o" in_ns load --dev $RX --mode $mode "$T/u32.o"; then

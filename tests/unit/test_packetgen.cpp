@@ -216,7 +216,14 @@ TEST_CASE("packetgen: malformed contracts are refused with the object's name", "
   c = good;
   c["layout"]["samples"] = 8;
   c["layout"]["frame_bytes"] = 90;
-  refused(c, "16 samples");
+  refused(c, "samples 8 with window 8");
+  c = good;
+  c["layout"]["samples"] = 24;
+  c["anova"]["window"] = 12;
+  refused(c, "N a power of two from 2 to 64");
+  c = good;
+  c["anova"]["window"] = "eight";
+  refused(c, "missing or malformed");
   c = good;
   c["anova"]["epsilon"] = "-1";
   refused(c, "epsilon");
