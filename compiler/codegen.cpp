@@ -271,6 +271,25 @@ void Generator::lower(int i) {
     value_reg_[i] = dst;
     break;
   }
+  case Opcode::CondAddOutside: {
+    // r = acc; t = x - c; if t < width (unsigned) goto skip; r += inc; skip:
+    const bool is32 = info.alu32;
+    Operand inc = operand(n.args[4], is32);
+    const bool t32 = info.cmp.is32;
+    Operand c = operand(n.args[2], t32);
+    Operand width = operand(n.args[3], t32);
+    R dst = new_vreg();
+    emit(is32 ? "MOV_rr_32" : "MOV_rr", dst, reg_of(n.args[0]), 0, 0);
+    R t = new_vreg();
+    emit(t32 ? "MOV_rr_32" : "MOV_rr", t, reg_of(n.args[1]), 0, 0);
+    alu("SUB", t32, t, c);
+    const int skip = new_label();
+    jump(Cmp::Lt, info.cmp, t, width, skip);
+    alu("ADD", is32, dst, inc);
+    label(skip);
+    value_reg_[i] = dst;
+    break;
+  }
   case Opcode::F64ToFixed:
     lower_f64(i);
     break;

@@ -33,6 +33,7 @@ int Node::num_args() const {
   case Opcode::PacketStore:
     return 1;
   case Opcode::CondAdd:
+  case Opcode::CondAddOutside:
     return 5;
   default:
     return 2;
@@ -106,6 +107,8 @@ const char* op_name(Opcode op) {
     return "assume";
   case Opcode::CondAdd:
     return "condadd";
+  case Opcode::CondAddOutside:
+    return "condadd_outside";
   case Opcode::F64ToFixed:
     return "f64tofixed";
   case Opcode::ExitIf:

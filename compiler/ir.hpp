@@ -28,11 +28,15 @@ enum class Opcode : uint8_t {
   And,
   Or,
   Xor,
-  Shl,           // arg1 must be a Const
-  Shr,           // logical, arg1 Const
-  Sar,           // arithmetic, arg1 Const
-  Assume,        // arg0 proven (by the front end, see comment) to lie in [imm0, imm1]; no code
-  CondAdd,       // arg0 + (arg1 >= arg3 || arg1 <= arg2 ? arg4 : 0): args acc, x, lo, hi, inc
+  Shl,     // arg1 must be a Const
+  Shr,     // logical, arg1 Const
+  Sar,     // arithmetic, arg1 Const
+  Assume,  // arg0 proven (by the front end, see comment) to lie in [imm0, imm1]; no code
+  CondAdd, // arg0 + (arg1 >= arg3 || arg1 <= arg2 ? arg4 : 0): args acc, x, lo, hi, inc
+  // arg0 + (arg1 < arg2 || arg1 >= arg2 + arg3 ? arg4 : 0): args acc, x, c, width, inc, with
+  // width >= 0 proven. The same outlier test as CondAdd with c = lo + 1 and width = hi - c, but
+  // lowered to one unsigned compare of x - c against width (x - c < 0 wraps above any width).
+  CondAddOutside,
   F64ToFixed,    // round-half-up(double(arg0 bits) * imm0); exit `exit` when invalid (see lowering)
   ExitIf,        // leave through exit `exit` when cmp(arg0, arg1) holds
   PacketStore,   // store arg0 (imm1 bytes) at frame offset imm0
@@ -72,7 +76,7 @@ struct CmpInfo {
 struct NodeInfo {
   Int lo = 0, hi = 0; // value range at definition
   bool alu32 = false; // the value provably lies in [0, 2^32): 32-bit ALU is exact
-  CmpInfo cmp;        // ExitIf; CondAdd's x >= hi test
+  CmpInfo cmp;        // ExitIf; CondAdd's x >= hi test; CondAddOutside's (x - c) < width
   CmpInfo cmp2;       // CondAdd's x <= lo test
 };
 

@@ -268,7 +268,8 @@ Pass range_analysis_pass() {
             if (lo > hi)
               diags.add(node_error(f, i, "assumed range is disjoint from the proven one"));
             break;
-          case Opcode::CondAdd: {
+          case Opcode::CondAdd:
+          case Opcode::CondAddOutside: {
             const auto inc = rng(n.args[4]);
             lo = a.first + std::min<Int>(0, inc.first);
             hi = a.second + std::max<Int>(0, inc.second);
@@ -344,6 +345,21 @@ Pass range_analysis_pass() {
           if (n.op == Opcode::CondAdd) {
             compare_info(rng(n.args[1]), rng(n.args[3]), info.cmp);
             compare_info(rng(n.args[1]), rng(n.args[2]), info.cmp2);
+          }
+          if (n.op == Opcode::CondAddOutside) {
+            // t = x - c in a 64-bit register, compared unsigned with width: a negative t reads
+            // as 2^64 + t >= 2^63 > width. Needs t to fit int64 and width in [0, 2^63).
+            const auto x = rng(n.args[1]), c = rng(n.args[2]), width = rng(n.args[3]);
+            const Int t_lo = x.first - c.second, t_hi = x.second - c.first;
+            if (width.first < 0 || width.second > kI64Max || t_lo < kI64Min || t_hi > kI64Max)
+              diags.add(
+                  node_error(f, i,
+                             "outlier test x - c < width (unsigned) is not exact: x - c in [" +
+                                 to_string(t_lo) + ", " + to_string(t_hi) + "], width in [" +
+                                 to_string(width.first) + ", " + to_string(width.second) + "]"));
+            info.cmp.is_signed = false;
+            // 32 bits suffice when t never wraps and both fit: then the compare is exact too.
+            info.cmp.is32 = t_lo >= 0 && t_hi <= kU32Max && width.second <= kU32Max;
           }
         }
         if (diags.has_errors()) return fail(diags);

@@ -120,7 +120,9 @@ Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec,
                 "is wider; use e.g. --scale 16384, or --input u32");
   auto k = anova_constants(spec);
   if (!k) return k.failure();
-  auto f = build_anova(spec);
+  AnovaSpec tuned = spec;
+  tuned.one_compare_outliers = options.target != compiler::Target::Nfp;
+  auto f = build_anova(tuned);
   if (!f) return f.failure();
   return compiler::compile_function(std::move(*f), anova_contract(spec, *k), options);
 }

@@ -98,6 +98,9 @@ public:
   int cond_add(int acc, int x, int lo, int hi, int inc) {
     return node(Opcode::CondAdd, {acc, x, lo, hi, inc});
   }
+  int cond_add_outside(int acc, int x, int c, int width, int inc) {
+    return node(Opcode::CondAddOutside, {acc, x, c, width, inc});
+  }
 
 private:
   Function& f_;
@@ -238,17 +241,32 @@ Result<Function> build_anova(const AnovaSpec& spec) {
     b.exit_if(d, Cmp::Ge, b.c(k.bound), nosplit);
   }
 
-  // Outlier thresholds: |NX - S| >= T  <=>  X >= ceil((S+T)/N)  or  X <= floor((S-T)/N).
+  // Outlier thresholds: |NX - S| >= T  <=>  X >= hi = ceil((S+T)/N)  or  X <= floor((S-T)/N).
+  // For T >= 1 the test per sample is one unsigned compare: X is no outlier iff
+  // c <= X < c + width with c = floor((S-T)/N) + 1 = floor((S-T+N)/N) and width = hi - c, which
+  // is >= 0 because hi > S/N > floor((S-T)/N). T = 0 (epsilon 0) makes every sample an outlier
+  // and y = 0, so the two-compare form is kept there (its adds are of 0 anyway).
   b.at("thresholds");
-  const int hi = b.shr(b.add(s, b.c(Int(k.threshold) + n - 1)), log2n);
-  const int lo = b.sar(b.sub(s, b.c(Int(k.threshold))), log2n);
+  const Int t = Int(k.threshold);
+  const int hi = b.shr(b.add(s, b.c(t + n - 1)), log2n);
+  const bool one_compare = spec.one_compare_outliers && t >= 1;
+  int lo = -1, width = -1;
+  if (one_compare) {
+    lo = b.sar(b.sub(s, b.c(t - n)), log2n); // c = lo + 1
+    // width < (S+T+N-1)/N - (S-T)/N = (2T+N-1)/N
+    width = b.assume(b.sub(hi, lo), 0, (2 * t + n - 1) / n,
+                     "width = hi - c >= 0 since hi > S/N > c - 1 (T >= 1)");
+  } else {
+    lo = b.sar(b.sub(s, b.c(t)), log2n);
+  }
 
   // Window B: accumulate tot * y_num directly (one add per outlier, no multiply later).
   int tp = b.c(0);
   const int inc = b.c(k.y_num);
   for (int i = n; i < 2 * n; ++i) {
     b.at("B[" + std::to_string(i - n) + "]");
-    tp = b.cond_add(tp, sample(i), lo, hi, inc);
+    tp = one_compare ? b.cond_add_outside(tp, sample(i), lo, width, inc)
+                     : b.cond_add(tp, sample(i), lo, hi, inc);
   }
 
   // split iff D < tot*y  <=>  D*y_den < tot*y_num.

@@ -23,6 +23,10 @@ struct AnovaSpec {
   MatchMode match = MatchMode::Magic;
   bool strict_align = false;
   uint32_t window = 8; // samples per window (A and B); the report's format has 8
+  // Outlier test per B sample as one unsigned 64-bit compare of X - c against a width (fewer
+  // branches on x86) instead of two compares against lo and hi, which the NFP, a 32-bit
+  // machine, does more cheaply (compile_anova turns this off for --target nfp).
+  bool one_compare_outliers = true;
 };
 
 // Wire format (design.md §3): Ethernet 14 + IPv4 20 + UDP 8, then the payload.

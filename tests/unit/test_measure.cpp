@@ -45,8 +45,9 @@ std::vector<uint8_t> anova_frame(const std::array<uint32_t, 16>& x) {
 }
 
 // A program that matches the ANOVA wire format and takes the usual early exit when the tag is
-// set; otherwise it does `work` dependent multiplications on a loaded sample before writing tag
-// 2. With work = 0 it is the same program without the work.
+// set; otherwise it does `work` dependent divisions on a loaded sample before writing tag 2 (the
+// xor keeps the dividend near 2^30, so every division does full work). With work = 0 it is the
+// same program without the work.
 bpf::LoadedProgram padded_program(int work) {
   using namespace bpf;
   Builder b;
@@ -60,7 +61,10 @@ bpf::LoadedProgram padded_program(int work) {
   b.load(MemSize::DW, r5, r2, 50); // the tag: set means "not mine" (the early exit)
   b.jne(r5, 0, pass);
   b.load(MemSize::W, r5, r2, 58);
-  for (int i = 0; i < work; ++i) b.mul(r5, 3);
+  for (int i = 0; i < work; ++i) {
+    b.div(r5, 3);
+    b.xor_(r5, 0x3fffffff);
+  }
   b.store(MemSize::W, r10, -8, r5); // keeps the chain alive for a reader of the code
   b.store_imm(MemSize::B, r2, 50, 2);
   b.bind(pass);
@@ -268,9 +272,9 @@ TEST_CASE("measure bench: the wrapper's layout", "[measure]") {
 
 TEST_CASE("measure bench: the full path is timed, not the early exit", "[measure][kernel]") {
   if (no_kernel()) return;
-  // 300 dependent multiplications after the tag check: about 900 cycles of latency. If bench
-  // timed the early exit (as a naive repeated run does from its second repeat on), the padded
-  // program would cost what the unpadded one costs.
+  // 300 dependent divisions after the tag check: thousands of cycles of latency. If bench timed
+  // the early exit (as a naive repeated run does from its second repeat on), the padded program
+  // would cost what the unpadded one costs.
   const auto padded = padded_program(300);
   const auto plain = padded_program(0);
   std::vector<std::vector<uint8_t>> packets;
@@ -297,10 +301,10 @@ TEST_CASE("measure bench: the full path is timed, not the early exit", "[measure
   CHECK(r->tags_ok());
   CHECK(p.checked == 15);
   CHECK(q.tags_ok == 15);
-  // The work shows: at least 60 ns (300 multiplications cannot take less than 1 cycle each on
-  // any CPU that runs this), with intervals far apart.
-  CHECK(q.net_median - p.net_median > 60);
-  CHECK(q.net_ci.lo > p.net_ci.hi + 30);
+  // The work shows: at least 300 ns (300 dependent 64-bit divisions cannot take less than 3
+  // cycles each on any CPU that runs this), with intervals far apart.
+  CHECK(q.net_median - p.net_median > 300);
+  CHECK(q.net_ci.lo > p.net_ci.hi + 150);
   // And a naive repeated run of the padded program reports less than its full path costs:
   // the pitfall this design avoids.
   CHECK(q.naive_ns < q.median);
