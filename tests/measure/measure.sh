@@ -178,6 +178,9 @@ check "bench: the padding costs more than 300 ns per packet" \
 check "bench: sizes and a floor are reported" \
   "j['floor']['ns'] > 0 and all(p['xlated_insns'] > 0 and p['jited_bytes'] > 0 for p in j['programs'])" \
   "$T/b1.json"
+e2e_check "compile the segmenter with --window 16" "$XDPML" compile anova --window 16 -o "$T/w16.o"
+expect_rc "bench a 16+16 object (32 samples a packet): every timed run left the expected tag" 0 \
+  "$XDPML" bench "$T/w16.o" --data "$DATA" --runs 9 --run-ms 1
 expect_rc "bench an object without a contract and without --format" 2 \
   "$XDPML" bench "$T/hand.o" --data "$DATA"
 expect_rc "bench a program that writes wrong tags" 4 \

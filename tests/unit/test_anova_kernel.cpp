@@ -214,16 +214,8 @@ TEST_CASE("anova f64: in-eBPF conversion and decision equal the reference", "[an
             break;
           }
         }
-        std::array<uint32_t, 16> fixed{};
-        bool valid = true;
-        for (size_t k = 0; k < 16; ++k) {
-          const auto f = program_f64_fixed(x[k], scale);
-          if (!f)
-            valid = false;
-          else
-            fixed[k] = static_cast<uint32_t>(*f);
-        }
-        const int want = valid ? decide_exact(fixed, params) : kInvalid;
+        const auto fixed = testing::fixed_samples(x, scale);
+        const int want = fixed ? decide_exact(*fixed, params) : kInvalid;
         const uint64_t got = run(l, frame(InputFormat::F64, x.data()));
         if (got != static_cast<uint64_t>(want)) {
           std::string w;

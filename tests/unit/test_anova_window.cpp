@@ -293,16 +293,8 @@ TEST_CASE("anova window: kernel tags equal decide_exact for every window size (f
           else
             v = base + static_cast<double>(rng() % 400) / 64.0;
         }
-        std::vector<uint32_t> fixed(2 * n);
-        bool valid = true;
-        for (size_t k = 0; k < x.size(); ++k) {
-          const auto f = program_f64_fixed(x[k], scale);
-          if (!f)
-            valid = false;
-          else
-            fixed[k] = static_cast<uint32_t>(*f);
-        }
-        const int want = valid ? decide_exact(fixed, params) : kInvalid;
+        const auto fixed = testing::fixed_samples(x, scale);
+        const int want = fixed ? decide_exact(*fixed, params) : kInvalid;
         const uint64_t got = run(l, frame(spec, x.data()));
         if (got != static_cast<uint64_t>(want)) {
           std::string w;

@@ -2,15 +2,31 @@
 #pragma once
 
 #include "asm/assembler.hpp"
+#include "compiler/anova/reference.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
 
 namespace xdpml::testing {
+
+// The samples an f64 program computes from `x` (program_f64_fixed of each), or nullopt when
+// one of them is invalid, which makes the whole packet invalid.
+inline std::optional<std::vector<uint32_t>> fixed_samples(std::span<const double> x,
+                                                          uint32_t scale) {
+  std::vector<uint32_t> out(x.size());
+  for (size_t k = 0; k < x.size(); ++k) {
+    const auto f = anova::program_f64_fixed(x[k], scale);
+    if (!f) return std::nullopt;
+    out[k] = static_cast<uint32_t>(*f);
+  }
+  return out;
+}
 
 inline std::string source_path(const std::string& relative) {
   return std::string(XDPML_SOURCE_DIR) + "/" + relative;
