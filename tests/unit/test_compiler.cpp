@@ -5,8 +5,10 @@
 #include "compiler/passes.hpp"
 #include "test_support.hpp"
 
+#include <array>
 #include <cstring>
 #include <numeric>
+#include <random>
 
 using namespace xdpml;
 using namespace xdpml::compiler;
@@ -184,4 +186,83 @@ TEST_CASE("allocation fails with a message, not an assert, when nothing can work
   auto p = generate(fn.f, opt);
   REQUIRE_FALSE(p);
   CHECK_THAT(p.diagnostics().render(), Catch::Contains("register allocation"));
+}
+
+TEST_CASE("CondAddOutside: one unsigned compare of x - c, exact where x - c is negative",
+          "[compiler][kernel]") {
+  // acc + (x < c || x >= c + width ? inc : 0) with x any u32, c possibly negative and width >= 0:
+  // the lowering subtracts in 64 bits and compares unsigned, so a negative x - c must read as
+  // "outside" and a huge x - c (c negative, x near 2^32) must not wrap into the window.
+  Fn fn;
+  fn.require(24);
+  const int x = fn.load(0, 4);
+  const int c = fn.node(Opcode::Sub, {fn.load(4, 4), fn.f.constant(Int{1} << 31)});
+  const int width = fn.load(8, 4);
+  const int acc = fn.load(12, 2);
+  const int r = fn.node(Opcode::CondAddOutside, {acc, x, c, width, fn.f.constant(1000)});
+  fn.store(16, 8, r);
+  REQUIRE(run_pipeline(fn.f));
+  CHECK_FALSE(fn.f.info[static_cast<size_t>(r)].cmp.is_signed);
+  CHECK_FALSE(fn.f.info[static_cast<size_t>(r)].cmp.is32); // x - c may be negative
+  auto p = generate(fn.f, {});
+  INFO((p ? "" : p.diagnostics().render()));
+  REQUIRE(p);
+  int jumps = 0;
+  for (const auto& insn : p->insns) {
+    const uint8_t code = insn.op->code;
+    const bool jmp_class = (code & 0x07) == 0x05 || (code & 0x07) == 0x06;
+    if (jmp_class && (code & 0xf0) != 0x00 && (code & 0xf0) != 0x80 && (code & 0xf0) != 0x90)
+      ++jumps; // conditional: not ja, call or exit
+  }
+  CHECK(jumps == 2); // the frame-length check and the node's one compare
+  if (!bpf::can_load_programs()) return;
+  std::vector<std::array<int64_t, 3>> cases = {
+      {0, 0, 0},
+      {5, 5, 1},
+      {5, 5, 0},
+      {4, 5, 3},
+      {7, 5, 3},
+      {8, 5, 3},
+      {0, -3, 2},
+      {0, -3, 3},
+      {0, -3, 4},
+      {0xffffffff, -3, 5},
+      {0xffffffff, -2147483648, 0xffffffff},
+      {100, 2147483647, 10},
+      {0x80000000, 0, 0x80000001},
+      {0x7fffffff, 0x7fffffff, 0},
+  };
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 3000; ++i)
+    cases.push_back({static_cast<int64_t>(rng() % 0x100000000ull),
+                     static_cast<int64_t>(rng() % 0x100000000ull) - (int64_t{1} << 31),
+                     static_cast<int64_t>(rng() % (i % 2 ? 0x100000000ull : 64))});
+  for (const auto& [xv, cv, wv] : cases) {
+    std::vector<uint8_t> pkt(24, 0);
+    const uint32_t xs = static_cast<uint32_t>(xv),
+                   cs = static_cast<uint32_t>(cv + (int64_t{1} << 31)),
+                   ws = static_cast<uint32_t>(wv);
+    const uint16_t a = 7;
+    std::memcpy(&pkt[0], &xs, 4);
+    std::memcpy(&pkt[4], &cs, 4);
+    std::memcpy(&pkt[8], &ws, 4);
+    std::memcpy(&pkt[12], &a, 2);
+    const bool outside = xv < cv || xv >= cv + wv;
+    INFO("x " << xv << " c " << cv << " width " << wv);
+    REQUIRE(kernel_result(*p, pkt, 16) == (outside ? 1007u : 7u));
+  }
+}
+
+TEST_CASE("CondAddOutside is refused when its unsigned compare would not be exact", "[compiler]") {
+  Fn fn;
+  fn.require(24);
+  const int x = fn.load(0, 4);
+  const int width = fn.node(Opcode::Sub, {fn.load(8, 2), fn.f.constant(5)}); // may be negative
+  const int r = fn.node(Opcode::CondAddOutside,
+                        {fn.f.constant(0), x, fn.load(4, 4), width, fn.f.constant(1)});
+  fn.store(16, 8, r);
+  auto st = run_pipeline(fn.f);
+  REQUIRE_FALSE(st);
+  CHECK_THAT(st.diagnostics().render(), Catch::Contains("is not exact"));
+  CHECK_THAT(st.diagnostics().render(), Catch::Contains("width in [-5, 65530]"));
 }
