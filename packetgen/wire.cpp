@@ -4,7 +4,9 @@
 #include "compiler/anova/reference.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <stdexcept>
 
 namespace xdpml::packetgen {
 
@@ -36,6 +38,21 @@ Failure contract_error(const std::string& origin, const std::string& message) {
 // The largest frame we build must fit a standard 1500-byte MTU.
 constexpr uint32_t kMaxFrame = 1514;
 
+// A numeric field that must be an integer in [0, max]. nlohmann's get<uint32_t>() would convert
+// a double (1e20: undefined behaviour) or cut a larger integer to its low bits (2^32 + 42 would
+// read as 42) without a word. Throws like json::at, so the caller's catch names the field.
+uint32_t unsigned_field(const nlohmann::json& object, const char* key, uint64_t max = UINT32_MAX) {
+  const auto& v = object.at(key);
+  const bool in_range = v.is_number_unsigned()  ? v.get<uint64_t>() <= max
+                        : v.is_number_integer() ? v.get<int64_t>() >= 0 &&
+                                                      static_cast<uint64_t>(v.get<int64_t>()) <= max
+                                                : false;
+  if (!in_range)
+    throw std::out_of_range(std::string(key) + " = " + v.dump() + " is not an integer in [0, " +
+                            std::to_string(max) + "]");
+  return static_cast<uint32_t>(v.get<uint64_t>());
+}
+
 } // namespace
 
 uint32_t WireFormat::seq_offset() const {
@@ -54,22 +71,25 @@ Result<WireFormat> wire_format_from_contract(const nlohmann::json& contract,
                                         "segmenter's contract is)");
     const auto& l = contract.at("layout");
     const auto& a = contract.at("anova");
-    if (l.at("payload_offset").get<uint32_t>() != kHeaderBytes)
+    if (unsigned_field(l, "payload_offset") != kHeaderBytes)
       return contract_error(origin, "payload_offset " + l.at("payload_offset").dump() +
                                         " is not 42 (Ethernet + IPv4 without options + UDP)");
     const std::string magic = l.at("magic").get<std::string>();
     size_t used = 0;
+    // stoull would also take leading blanks and a sign ("-1" is 2^64 - 1).
+    if (magic.empty() || !std::isxdigit(static_cast<unsigned char>(magic[0])))
+      return contract_error(origin, "magic '" + magic + "' is not a hexadecimal number");
     w.magic = std::stoull(magic, &used, 16);
     if (used != magic.size())
       return contract_error(origin, "magic '" + magic + "' is not a hexadecimal number");
-    if (l.at("tag_bytes").get<uint32_t>() != 8)
-      return contract_error(origin, "tag_bytes must be 8");
-    w.magic_offset = l.at("magic_offset").get<uint32_t>();
-    w.tag_offset = l.at("tag_offset").get<uint32_t>();
-    w.data_offset = l.at("data_offset").get<uint32_t>();
-    w.samples = l.at("samples").get<uint32_t>();
-    w.stride = l.at("stride").get<uint32_t>();
-    w.udp_port = l.at("udp_dest_port").get<uint16_t>();
+    if (unsigned_field(l, "tag_bytes") != 8) return contract_error(origin, "tag_bytes must be 8");
+    // Offsets are bounded here so that no sum below can wrap around 2^32.
+    w.magic_offset = unsigned_field(l, "magic_offset", kMaxFrame);
+    w.tag_offset = unsigned_field(l, "tag_offset", kMaxFrame);
+    w.data_offset = unsigned_field(l, "data_offset", kMaxFrame);
+    w.samples = unsigned_field(l, "samples", kMaxFrame);
+    w.stride = unsigned_field(l, "stride", 8);
+    w.udp_port = static_cast<uint16_t>(unsigned_field(l, "udp_dest_port", 65535));
     const std::string enc = l.at("encoding").get<std::string>();
     if (enc == "u32le" && w.stride == 4)
       w.encoding = Encoding::U32;
@@ -83,7 +103,7 @@ Result<WireFormat> wire_format_from_contract(const nlohmann::json& contract,
     if ((input == "u32") != (w.encoding == Encoding::U32))
       return contract_error(origin,
                             "anova.input '" + input + "' disagrees with encoding '" + enc + "'");
-    const uint32_t window = a.value("window", 8u);
+    const uint32_t window = a.contains("window") ? unsigned_field(a, "window") : 8u;
     if (w.samples != 2 * window || !anova::window_size_ok(static_cast<int>(window)))
       return contract_error(origin, "samples " + std::to_string(w.samples) + " with window " +
                                         std::to_string(window) +
@@ -91,18 +111,19 @@ Result<WireFormat> wire_format_from_contract(const nlohmann::json& contract,
                                         "packet, N a power of two from 2 to " +
                                         std::to_string(anova::kLargestWindow));
     w.epsilon = a.at("epsilon").get<std::string>();
-    w.scale = a.at("scale").get<uint32_t>();
+    w.scale = unsigned_field(a, "scale");
   } catch (const std::exception& e) {
     return contract_error(origin, std::string("missing or malformed field: ") + e.what());
   }
   // The three fields must lie in the payload, apart from each other.
   struct Field {
     const char* name;
-    uint32_t begin, end;
+    uint64_t begin, end;
   };
-  const Field fields[] = {{"magic", w.magic_offset, w.magic_offset + 8},
-                          {"tag", w.tag_offset, w.tag_offset + 8},
-                          {"data", w.data_offset, w.data_offset + w.data_bytes()}};
+  const Field fields[] = {
+      {"magic", w.magic_offset, uint64_t{w.magic_offset} + 8},
+      {"tag", w.tag_offset, uint64_t{w.tag_offset} + 8},
+      {"data", w.data_offset, uint64_t{w.data_offset} + uint64_t{w.samples} * w.stride}};
   for (const auto& f : fields)
     if (f.begin < kHeaderBytes || f.end > kMaxFrame - kSeqBytes)
       return contract_error(origin, std::string(f.name) + " at " + std::to_string(f.begin) +

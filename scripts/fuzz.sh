@@ -7,13 +7,20 @@
 #   fuzz_asm  assembler; on success also write_elf/read_elf and asm -> disasm -> asm, which
 #             must give the same section bytes and code relocations
 #   fuzz_elf  read_elf on raw bytes; on success disassemble and write_elf
+#   fuzz_contract  JSON: wire_format_from_contract (send/recv's reader of I/O contracts), then
+#             Series, expected_tags and build_frame/parse_frame on what it accepts; other bytes:
+#             ANOVA compile parameters for compile_anova, whose contract must be accepted and
+#             whose reference (decide_exact) must answer 1..3. No kernel calls
 #
 # Layout under build-fuzz/:
 #   fuzz/<target>               the fuzzer executables (+ fuzz_mkobj, the seed helper)
 #   seeds/<target>/             regenerated every run: tests/e2e/progs/*.s, tests/data insns.txt
 #                               and asm-errors.txt lines, clang -S/-c of tests/corpus/src/*.c,
 #                               build/tests/corpus/out/*.s and *.ref.o if present, and objects
-#                               xdpml writes from every assembler seed
+#                               xdpml writes from every assembler seed; for fuzz_contract
+#                               tests/data/fuzz/contract/seeds/* (valid contracts, malformed
+#                               variants, *.bin compile parameters) and, if build/xdpml exists,
+#                               the contracts of `xdpml compile anova` over windows and inputs
 #   corpus/<target>/            the growing corpus libFuzzer writes to (kept between runs)
 #   artifacts/<target>/         crash-*, leak-*, timeout-*, oom-* reproducers, SUMMARY.txt (one
 #                               line per distinct failure); reproducers of earlier runs are
@@ -21,7 +28,7 @@
 #   logs/<target>.log           libFuzzer's output; logs/<target>.replay/ one log per reproducer
 #
 # Environment:
-#   XDPML_FUZZ_TARGETS   targets to run (default "fuzz_asm fuzz_elf")
+#   XDPML_FUZZ_TARGETS   targets to run (default "fuzz_asm fuzz_elf fuzz_contract")
 #   XDPML_FUZZ_FORK=N    N processes in libFuzzer's fork mode, which keeps going after a crash
 #                        so one run collects several distinct failures (at ~1/2 the exec rate
 #                        of fuzz_asm). Default 0: one process per target, stopping at its
@@ -39,7 +46,7 @@ root=$PWD
 
 seconds=${1:-60}
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || { echo "usage: $0 [SECONDS_PER_TARGET]" >&2; exit 2; }
-read -r -a targets <<<"${XDPML_FUZZ_TARGETS:-fuzz_asm fuzz_elf}"
+read -r -a targets <<<"${XDPML_FUZZ_TARGETS:-fuzz_asm fuzz_elf fuzz_contract}"
 verbose=${XDPML_FUZZ_VERBOSE:-0}
 fork=${XDPML_FUZZ_FORK:-0}
 [[ $fork =~ ^[0-9]+$ ]] || { echo "fuzz: XDPML_FUZZ_FORK must be a number" >&2; exit 2; }
@@ -83,7 +90,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN
 say "generating seeds"
 seeds=$bdir/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/fuzz_asm" "$seeds/fuzz_elf"
+mkdir -p "$seeds/fuzz_asm" "$seeds/fuzz_elf" "$seeds/fuzz_contract"
 
 shopt -s nullglob
 for s in "$root"/tests/e2e/progs/*.s; do cp "$s" "$seeds/fuzz_asm/e2e-$(basename "$s")"; done
@@ -133,14 +140,31 @@ if ! n_asm_objs=$(ASAN_OPTIONS=detect_leaks=0 "$bdir/fuzz/fuzz_mkobj" "$seeds/fu
   echo "fuzz: warning: fuzz_mkobj failed on a seed (a finding in itself): $bdir/logs/mkobj.log" >&2
   n_asm_objs=some
 fi
+# fuzz_contract: stored contracts and parameter bytes, plus fresh contracts from the CLI
+# (xdpml info --json) when a normal build exists.
+for s in "$root"/tests/data/fuzz/contract/seeds/*; do cp "$s" "$seeds/fuzz_contract/"; done
+if [[ -x $root/build/xdpml ]]; then
+  for v in "u32-w8:" "f64-w8:--input f64" "u32-w2-full:--window 2 --match full" \
+    "f64-w16-strict:--input f64 --window 16 --strict-align" "u32-w64-eps:--window 64 --epsilon 0.003 --scale 1000" \
+    "f64-w32-eps0:--input f64 --window 32 --epsilon 0 --scale 1024"; do
+    read -r -a extra <<<"${v#*:}"
+    o=$seeds/fuzz_contract/cli-${v%%:*}
+    if "$root/build/xdpml" compile anova "${extra[@]}" -o "$o.o" >/dev/null 2>&1; then
+      "$root/build/xdpml" info --json "$o.o" >"$o.json" 2>/dev/null || rm -f "$o.json"
+    fi
+    rm -f "$o.o"
+  done
+fi
 shopt -u nullglob
 n_seed_asm=$(find "$seeds/fuzz_asm" -type f | wc -l)
 n_seed_elf=$(find "$seeds/fuzz_elf" -type f | wc -l)
-say "seeds: fuzz_asm $n_seed_asm files, fuzz_elf $n_seed_elf files ($n_asm_objs written by xdpml)"
+n_seed_contract=$(find "$seeds/fuzz_contract" -type f | wc -l)
+say "seeds: fuzz_asm $n_seed_asm files, fuzz_elf $n_seed_elf files ($n_asm_objs written by xdpml)," \
+  "fuzz_contract $n_seed_contract files"
 
 # ---- fuzz --------------------------------------------------------------------------------
-declare -A max_len=([fuzz_asm]=16384 [fuzz_elf]=65536)
-declare -A extra_flags=([fuzz_asm]="-dict=$root/tests/fuzz/asm.dict" [fuzz_elf]="")
+declare -A max_len=([fuzz_asm]=16384 [fuzz_elf]=65536 [fuzz_contract]=16384)
+declare -A extra_flags=([fuzz_asm]="-dict=$root/tests/fuzz/asm.dict" [fuzz_elf]="" [fuzz_contract]="")
 
 list_artifacts() {  # dir -> crash-like reproducers directly in it, one per line
   find "$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort

@@ -115,22 +115,34 @@ Result<AnovaConstants> anova_constants(const AnovaSpec& spec) {
   const Int p = spec.epsilon.num(), q = spec.epsilon.den();
   if (p < 0) return fail("--epsilon must be >= 0");
   const Int n = spec.window;
+  // Widths: tp <= N*y_num and D*y_den < bound*y_den must stay below 2^62 (signed 64-bit with
+  // headroom), and T enters a 64-bit threshold. Every product below is checked to fit 127 bits
+  // before it is formed (p and q are below 2^60, the scale below 2^32).
+  const Int limit = Int{1} << 62;
+  bool too_large = false;
   AnovaConstants k;
-  const Int t = ceil_div(n * p * spec.scale, q);
-  // y = N * (p*scale/q)^2
-  Int num = n * p * p * Int{spec.scale} * Int{spec.scale};
-  Int den = q * q;
-  const Int g = gcd(num, den);
-  if (g > 1) num /= g, den /= g;
-  if (num == 0) den = 1;
+  const Int a0 = p * Int{spec.scale}; // eps*scale = a0/q, a0 < 2^92
+  const Int t = ceil_div(n * a0, q);  // n*a0 < 2^99
+  // y = N * (eps*scale)^2 = N * a^2 / b^2 with a/b = a0/q reduced. N*y_num >= N*a^2/gcd(N, b^2)
+  // >= a^2, so a >= 2^31 is too large whatever the rest, and refusing it first keeps a*a exact.
+  const Int g0 = a0 == 0 ? q : gcd(a0, q);
+  const Int a = a0 / g0, b = q / g0;
+  Int num = 0, den = 1;
+  if (t >= (Int{1} << 40) || a >= (Int{1} << 31)) {
+    too_large = true;
+  } else {
+    num = n * a * a; // < 2^68
+    den = b * b;     // < 2^120
+    const Int g = gcd(num, den);
+    if (g > 1) num /= g, den /= g;
+    if (num == 0) den = 1;
+    k.bound = ceil_div(n * num, den); // bound*den <= n*num + den < 2^121
+    too_large = n * num >= limit || (den > 1 && k.bound * den >= limit);
+  }
   k.threshold = static_cast<uint64_t>(t);
   k.y_num = num;
   k.y_den = den;
-  k.bound = ceil_div(n * num, den);
-  // Widths: tp <= N*y_num and D*y_den < bound*y_den must stay below 2^62 (signed 64-bit with
-  // headroom), and T enters a 64-bit threshold.
-  const Int limit = Int{1} << 62;
-  if (t >= (Int{1} << 40) || n * num >= limit || (den > 1 && k.bound * den >= limit))
+  if (too_large)
     return fail("epsilon " + spec.epsilon_text + " is too large for scale " +
                     std::to_string(spec.scale),
                 {"<model>", 0, 0, 1, "anova parameters"},
