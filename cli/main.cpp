@@ -9,6 +9,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <exception>
+#include <iostream>
+
 int main(int argc, char** argv) {
   CLI::App app{"xdpml: compile models to eBPF, load them into XDP, send, verify and measure"};
   app.require_subcommand(1);
@@ -25,6 +28,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : xdpml::kExitUsage;
+  } catch (const std::exception& e) {
+    // Errors travel as values; an exception reaching this point is a bug, most likely on
+    // input nobody validated. Say so instead of aborting with a core dump.
+    std::cerr << "xdpml: internal error: " << e.what()
+              << "\n  hint: this is a bug in xdpml; please report the command line and its input "
+                 "files\n";
+    return xdpml::kExitInputError;
   }
   return exit_code;
 }

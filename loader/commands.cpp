@@ -94,6 +94,8 @@ int run_load(const LoadArgs& a) {
   if (!attached) return report_failure(attached.failure(), a.json, kExitSystemError);
 
   std::vector<std::string> warnings = attached->warnings;
+  if (!object->contract_problem().empty())
+    warnings.push_back("ignored the object's I/O contract: " + object->contract_problem());
   if (auto recorded =
           remember_attachment(StateStore{}, *interface, mode, *object, attached->program.id);
       !recorded)

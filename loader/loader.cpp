@@ -231,6 +231,9 @@ Result<OpenedObject> open_object(const std::string& path, const ProgramSelection
     // A contract describes the object's one compiled program; ignore it for any other.
     if (contract && contract->value("program", opened.chosen_.name) == opened.chosen_.name)
       opened.contract_ = std::move(*contract);
+    // The program loads without its contract (only tools need it), but say why it is gone.
+    if (!contract && elf->find_section(compiler::kContractSection) >= 0)
+      opened.contract_problem_ = contract.diagnostics().items().front().message;
   }
   return opened;
 }

@@ -56,6 +56,8 @@ public:
   const ProgramCandidate& chosen() const { return chosen_; }
   // The object's I/O contract (compiled by xdpml), null when it has none.
   const nlohmann::json& contract() const { return contract_; }
+  // Why an I/O contract section was ignored (not JSON, malformed), empty otherwise.
+  const std::string& contract_problem() const { return contract_problem_; }
   bpf_object* object() const { return object_.get(); }
   bpf_program* program() const { return program_; }
   // The program's fd after load_object, -1 before.
@@ -67,6 +69,7 @@ private:
   std::string absolute_path_;
   ProgramCandidate chosen_;
   nlohmann::json contract_;
+  std::string contract_problem_;
   BpfObject object_;
   bpf_program* program_ = nullptr; // owned by object_
 };

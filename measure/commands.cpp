@@ -99,6 +99,10 @@ std::optional<Stop> load_for_measurement(const std::string& path, const WireArgs
     out.format = *f;
     out.has_contract = true;
   } else {
+    if (!out.object->contract_problem().empty())
+      return Stop{fail(path + ": " + out.object->contract_problem(), {},
+                       "recompile the object with `xdpml compile`"),
+                  kExitInputError};
     if (w.format.empty())
       return Stop{fail(path + " has no I/O contract, so the packets it expects are unknown", {},
                        "give the 2019 formats' parameters: --format osh-u32|osh-f64 --scale N "

@@ -62,5 +62,29 @@ check "the kernel-target object (store immediate) is refused by the NFP check" $
 "$XDPML" compile anova --input f64 --target nfp --scale 100 -o "$work/x.o" 2>"$work/err"
 check "f64 --target nfp with an odd scale is refused with a reason" $([ $? -eq 1 ] && grep -q 'power-of-two scale' "$work/err"; echo $?)
 
+# A damaged contract (here: every field of the wrong type) is one clear error, never an abort.
+cat >"$work/badc.s" <<'ASM'
+	.section xdp,"ax",@progbits
+	.globl p
+	.type p,@function
+p:
+	r0 = 2
+	exit
+	.section license,"aw",@progbits
+	.asciz "GPL"
+	.section .xdpml.contract,"",@progbits
+	.ascii "{\"model\": 5, \"program\": [1], \"layout\": {\"magic\": 7, \"samples\": 16, \"encoding\": 3, \"data_offset\": \"a\"}, \"provenance\": [{\"insn\": 0, \"node\": 5}]}"
+ASM
+"$XDPML" asm "$work/badc.s" -o "$work/badc.o"
+check "an object with a malformed contract assembles" $?
+"$XDPML" info "$work/badc.o" 2>"$work/err"
+check "info on a malformed contract exits 1 naming the field" $([ $? -eq 1 ] && grep -q 'malformed: field model must be a string' "$work/err"; echo $?)
+"$XDPML" check --target nfp "$work/badc.o" >/dev/null 2>"$work/err"
+check "check --target nfp ignores the contract and checks the code" $?
+"$XDPML" bench "$work/badc.o" --data "$(dirname "$0")/../../examples/prices.txt" 2>"$work/err"
+check "bench on a malformed contract exits 1 naming the field" $([ $? -eq 1 ] && grep -q 'field model must be a string' "$work/err"; echo $?)
+"$XDPML" send --dev xdpml-nodev0 --obj "$work/badc.o" --data "$(dirname "$0")/../../examples/prices.txt" 2>"$work/err"
+check "send on a malformed contract exits 1 before sending" $([ $? -eq 1 ] && grep -q 'malformed' "$work/err"; echo $?)
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
