@@ -96,6 +96,11 @@ Result<ReferenceTags> expected_tags(const Series& series, Reference reference) {
                       f.epsilon + " at x" + std::to_string(f.scale));
   const double eps_double = std::strtod(f.epsilon.c_str(), nullptr);
   const size_t n = series.per_packet();
+  if (reference == Reference::OshInt && n != anova::kSamples)
+    return fail("--reference osh-int is the report's program for 16 samples a packet; this "
+                "contract carries " +
+                    std::to_string(n),
+                {f.origin}, "use --reference exact or double");
   std::vector<uint32_t> x(n);
   std::vector<double> d(n);
   for (size_t w = 0; w < series.windows(); ++w) {
@@ -116,11 +121,6 @@ Result<ReferenceTags> expected_tags(const Series& series, Reference reference) {
       tag = convertible ? anova::decide_exact(x, *params) : anova::kInvalid;
       break;
     case Reference::OshInt:
-      if (n != anova::kSamples)
-        return fail("--reference osh-int is the report's program for 16 samples a packet; this "
-                    "contract carries " +
-                        std::to_string(n),
-                    {f.origin}, "use --reference exact or double");
       tag = u32 ? anova::decide_osh_int_samples(std::span<const uint32_t, anova::kSamples>(x))
                 : anova::decide_osh_int(std::span<const double, anova::kSamples>(d));
       break;

@@ -120,10 +120,9 @@ Result<WireFormat> wire_format_from_contract(const nlohmann::json& contract,
     const char* name;
     uint64_t begin, end;
   };
-  const Field fields[] = {
-      {"magic", w.magic_offset, uint64_t{w.magic_offset} + 8},
-      {"tag", w.tag_offset, uint64_t{w.tag_offset} + 8},
-      {"data", w.data_offset, uint64_t{w.data_offset} + uint64_t{w.samples} * w.stride}};
+  const Field fields[] = {{"magic", w.magic_offset, uint64_t{w.magic_offset} + 8},
+                          {"tag", w.tag_offset, uint64_t{w.tag_offset} + 8},
+                          {"data", w.data_offset, uint64_t{w.data_offset} + w.data_bytes()}};
   for (const auto& f : fields)
     if (f.begin < kHeaderBytes || f.end > kMaxFrame - kSeqBytes)
       return contract_error(origin, std::string(f.name) + " at " + std::to_string(f.begin) +

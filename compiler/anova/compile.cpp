@@ -8,6 +8,13 @@
 
 namespace xdpml::anova {
 
+namespace {
+// "2^k" for the validity limit of windows of N samples, as reports and contracts say it.
+std::string sum_limit_text(uint32_t window) {
+  return "2^" + std::to_string(std::countr_zero(static_cast<uint64_t>(window_sum_limit(window))));
+}
+} // namespace
+
 Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration, uint32_t window) {
   if (calibration.empty())
     return fail("the calibration data is empty", {}, "pass a data file with --calib");
@@ -20,7 +27,7 @@ Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration, uint
     max_abs = std::max(max_abs, v.value);
   }
   const double limit = static_cast<double>(window_sum_limit(window));
-  const std::string limit_text = "2^" + std::to_string(static_cast<int>(std::log2(limit)));
+  const std::string limit_text = sum_limit_text(window);
   auto window_ok = [&](double scale) { return window * max_abs * scale < limit; };
   ScaleChoice c;
   for (uint32_t s = 1; s <= 1000000; s *= 10) {
@@ -66,8 +73,7 @@ std::string hex64(uint64_t v) {
 
 nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k) {
   const bool u32 = spec.input == InputFormat::U32;
-  const std::string limit_text =
-      "2^" + std::to_string(std::countr_zero(static_cast<uint64_t>(window_sum_limit(spec.window))));
+  const std::string limit_text = sum_limit_text(spec.window);
   nlohmann::json match{{"mode", spec.match == MatchMode::Full ? "full" : "magic"}};
   if (spec.match == MatchMode::Full) {
     match["ethertype"] = 0x0800;
@@ -120,9 +126,7 @@ Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec,
                 "is wider; use e.g. --scale 16384, or --input u32");
   auto k = anova_constants(spec);
   if (!k) return k.failure();
-  AnovaSpec tuned = spec;
-  tuned.one_compare_outliers = options.target != compiler::Target::Nfp;
-  auto f = build_anova(tuned);
+  auto f = build_anova(spec, options.target != compiler::Target::Nfp);
   if (!f) return f.failure();
   return compiler::compile_function(std::move(*f), anova_contract(spec, *k), options);
 }

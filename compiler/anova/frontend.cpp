@@ -1,6 +1,7 @@
 #include "compiler/anova/frontend.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,7 @@ uint32_t frame_bytes(InputFormat f, uint32_t window) {
 }
 
 compiler::Int window_sum_limit(uint32_t window) {
-  int log2n = 0;
-  while ((uint32_t{1} << log2n) < window) ++log2n;
+  const int log2n = std::bit_width(window - 1); // ceil(log2(window)); exact for powers of two
   const int bits = std::min(30, (63 - log2n) / 2);
   return compiler::Int{1} << bits;
 }
@@ -151,7 +151,7 @@ Result<AnovaConstants> anova_constants(const AnovaSpec& spec) {
   return k;
 }
 
-Result<Function> build_anova(const AnovaSpec& spec) {
+Result<Function> build_anova(const AnovaSpec& spec, bool one_compare_outliers) {
   auto constants = anova_constants(spec);
   if (!constants) return constants.failure();
   const AnovaConstants& k = *constants;
@@ -177,8 +177,7 @@ Result<Function> build_anova(const AnovaSpec& spec) {
   IrBuilder b(f);
 
   const int n = static_cast<int>(spec.window);
-  int log2n = 0;
-  while ((1 << log2n) < n) ++log2n;
+  const int log2n = std::countr_zero(spec.window); // a power of two (anova_constants checked it)
   const Int sum_limit = window_sum_limit(spec.window);
 
   // ---- Does this packet belong to us? Anything else passes untouched.
@@ -261,7 +260,7 @@ Result<Function> build_anova(const AnovaSpec& spec) {
   b.at("thresholds");
   const Int t = Int(k.threshold);
   const int hi = b.shr(b.add(s, b.c(t + n - 1)), log2n);
-  const bool one_compare = spec.one_compare_outliers && t >= 1;
+  const bool one_compare = one_compare_outliers && t >= 1;
   int lo = -1, width = -1;
   if (one_compare) {
     lo = b.sar(b.sub(s, b.c(t - n)), log2n); // c = lo + 1

@@ -23,10 +23,6 @@ struct AnovaSpec {
   MatchMode match = MatchMode::Magic;
   bool strict_align = false;
   uint32_t window = 8; // samples per window (A and B); the report's format has 8
-  // Outlier test per B sample as one unsigned 64-bit compare of X - c against a width (fewer
-  // branches on x86) instead of two compares against lo and hi, which the NFP, a 32-bit
-  // machine, does more cheaply (compile_anova turns this off for --target nfp).
-  bool one_compare_outliers = true;
 };
 
 // Wire format (design.md §3): Ethernet 14 + IPv4 20 + UDP 8, then the payload.
@@ -57,7 +53,10 @@ Result<AnovaConstants> anova_constants(const AnovaSpec& spec);
 
 // Builds the segmenter's IR; its exits are pass (untouched), invalid (tag 3), split (tag 1)
 // and no split (tag 2, the fall-through).
-Result<compiler::Function> build_anova(const AnovaSpec& spec);
+// `one_compare_outliers`: test each B sample with one unsigned 64-bit compare of X - c against a
+// width (fewer branches on x86) instead of two compares against lo and hi, which the NFP, a
+// 32-bit machine, does more cheaply (compile_anova passes false for --target nfp).
+Result<compiler::Function> build_anova(const AnovaSpec& spec, bool one_compare_outliers = true);
 
 uint32_t data_stride(InputFormat f);
 uint32_t frame_bytes(InputFormat f, uint32_t window = 8); // frame length the program needs
