@@ -1,6 +1,7 @@
 #include "compiler/codegen.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -39,6 +40,9 @@ struct MI {
   int target = -1; // label id for jumps
   int label = -1;  // label definition
   int origin = -1;
+  // A 32-bit copy whose source may hold a 64-bit value: it truncates, so it is not a no-op
+  // even when allocation puts source and destination in one register.
+  bool truncates = false;
 };
 
 struct Access {
@@ -87,6 +91,7 @@ private:
   std::vector<R> value_reg_;
   std::vector<int> last_use_;
   std::map<Int, R> const_regs_;
+  std::map<int, R> widened_; // value -> register holding it sign-extended to 64 bits
   int next_vreg_ = 0;
   int next_label_ = 0;
   int origin_ = -1;
@@ -141,6 +146,27 @@ private:
     return r;
   }
   R reg_of(int v) { return is_const(v) ? const_reg(const_of(v)) : value_reg_[v]; }
+  // The value as a 64-bit operation must read it: a 32-bit register holding a value that may
+  // be negative is sign-extended once, at its first 64-bit use (which must not sit inside a
+  // node's local branches: operands are fetched before them).
+  R wide(int v) {
+    if (is_const(v) || !f_.info[v].sext_on_widen) return reg_of(v);
+    auto it = widened_.find(v);
+    if (it != widened_.end()) return it->second;
+    R r = new_vreg();
+    emit("MOV_rr", r, value_reg_[v], 0, 0);
+    emit("SLL_ri", r, {}, 0, 32);
+    emit("SRA_ri", r, {}, 0, 32);
+    widened_.emplace(v, r);
+    return r;
+  }
+  R reg_for(int v, bool is32) { return is32 ? reg_of(v) : wide(v); }
+  // dst = v, in the width the node computes in.
+  void copy(R dst, int v, bool is32) {
+    emit(is32 ? "MOV_rr_32" : "MOV_rr", dst, reg_for(v, is32), 0, 0);
+    if (is32 && !is_const(v) && !f_.info[v].alu32 && f_.info[v].lo < 0)
+      code_.back().truncates = true;
+  }
 
   // Operand: an immediate when the constant fits the instruction's immediate field.
   struct Operand {
@@ -156,7 +182,14 @@ private:
       if (fits)
         return {true, static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(c))), {}};
     }
-    return {false, 0, reg_of(v)};
+    return {false, 0, reg_for(v, is32)};
+  }
+
+  Operand const_operand(Int c, bool is32) {
+    const bool fits = is32 ? (c >= INT32_MIN && c <= kU32Max) : (c >= INT32_MIN && c <= INT32_MAX);
+    if (fits)
+      return {true, static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(c))), {}};
+    return {false, 0, const_reg(c)};
   }
 
   static std::string alu_name(const char* op, bool is32, bool imm) {
@@ -194,7 +227,9 @@ private:
 
   void lower(int i);
   void lower_f64(int i);
-  Status allocate(int allocatable_count, bool reserve_scratch, int* spills);
+  void lower_select(int i);
+  void lower_piecewise(int i);
+  Status allocate(int allocatable_count, bool reserve_scratch, int* spills, int* stack_bytes);
   void finish_exits();
 };
 
@@ -247,8 +282,9 @@ void Generator::lower(int i) {
     const bool is32 = info.alu32;
     R dst = new_vreg();
     // Squaring reads the operand once, so the copy can take over its register when it dies.
-    const bool same = !is_const(a) && !is_const(b) && value_reg_[a].n == value_reg_[b].n;
-    emit(is32 ? "MOV_rr_32" : "MOV_rr", dst, reg_of(a), 0, 0);
+    const bool same = !is_const(a) && !is_const(b) && value_reg_[a].n == value_reg_[b].n &&
+                      !(!is32 && f_.info[a].sext_on_widen);
+    copy(dst, a, is32);
     alu(names.at(n.op), is32, dst, same ? Operand{false, 0, dst} : operand(b, is32));
     value_reg_[i] = dst;
     break;
@@ -259,9 +295,9 @@ void Generator::lower(int i) {
     Operand inc = operand(n.args[4], is32);
     Operand hi = operand(n.args[3], info.cmp.is32);
     Operand lo = operand(n.args[2], info.cmp2.is32);
-    R x = reg_of(n.args[1]);
+    R x = reg_for(n.args[1], info.cmp.is32 && info.cmp2.is32);
     R dst = new_vreg();
-    emit(is32 ? "MOV_rr_32" : "MOV_rr", dst, reg_of(n.args[0]), 0, 0);
+    copy(dst, n.args[0], is32);
     const int add = new_label(), skip = new_label();
     jump(Cmp::Ge, info.cmp, x, hi, add);
     jump(Cmp::Gt, info.cmp2, x, lo, skip);
@@ -279,9 +315,9 @@ void Generator::lower(int i) {
     Operand c = operand(n.args[2], t32);
     Operand width = operand(n.args[3], t32);
     R dst = new_vreg();
-    emit(is32 ? "MOV_rr_32" : "MOV_rr", dst, reg_of(n.args[0]), 0, 0);
+    copy(dst, n.args[0], is32);
     R t = new_vreg();
-    emit(t32 ? "MOV_rr_32" : "MOV_rr", t, reg_of(n.args[1]), 0, 0);
+    copy(t, n.args[1], t32);
     alu("SUB", t32, t, c);
     const int skip = new_label();
     jump(Cmp::Lt, info.cmp, t, width, skip);
@@ -304,9 +340,20 @@ void Generator::lower(int i) {
       c = mirror.at(c);
     }
     Operand bo = operand(b, info.cmp.is32);
-    jump(c, info.cmp, reg_of(a), bo, n.exit);
+    jump(c, info.cmp, reg_for(a, info.cmp.is32), bo, n.exit);
     break;
   }
+  case Opcode::SignExtend:
+    value_reg_[i] = reg_of(n.args[0]); // the low bits are the value's; see sext_on_widen
+    break;
+  case Opcode::Min:
+  case Opcode::Max:
+  case Opcode::Select:
+    lower_select(i);
+    break;
+  case Opcode::Piecewise:
+    lower_piecewise(i);
+    break;
   case Opcode::PacketStore: {
     static const std::map<int, const char*> names = {
         {1, "STB"}, {2, "STH"}, {4, "STW"}, {8, "STDW"}};
@@ -316,10 +363,123 @@ void Generator::lower(int i) {
       emit((name + "_imm").c_str(), R::phys(kPacketReg), {}, static_cast<int16_t>(n.imm0),
            static_cast<int64_t>(const_of(n.args[0])));
     else
-      emit(name.c_str(), R::phys(kPacketReg), reg_of(n.args[0]), static_cast<int16_t>(n.imm0), 0);
+      emit(name.c_str(), R::phys(kPacketReg), reg_for(n.args[0], n.imm1 <= 4),
+           static_cast<int16_t>(n.imm0), 0);
     break;
   }
   }
+}
+
+// min/max/select: dst = one choice; if the condition for keeping it holds, skip; dst = other.
+// When one choice is a constant, it is the one set first, so that the fall-through path (the
+// one the verifier explores first) carries the value it cannot know: later paths that reach
+// the join with the constant are then pruned against that state instead of multiplying, and
+// nothing downstream becomes a known constant that would make the verifier track precision.
+void Generator::lower_select(int i) {
+  const Node& n = f_.nodes[i];
+  const NodeInfo& info = f_.info[i];
+  const bool is32 = info.alu32;
+  int keep = n.args[0], other = n.args[1];
+  Cmp keep_if = n.op == Opcode::Min ? Cmp::Le : Cmp::Ge; // min: a <= b keeps a
+  if (n.op == Opcode::Select) keep = n.args[2], other = n.args[3], keep_if = n.cmp;
+  static const std::map<Cmp, Cmp> negate = {{Cmp::Eq, Cmp::Ne}, {Cmp::Ne, Cmp::Eq},
+                                            {Cmp::Lt, Cmp::Ge}, {Cmp::Le, Cmp::Gt},
+                                            {Cmp::Gt, Cmp::Le}, {Cmp::Ge, Cmp::Lt}};
+  if (is_const(other) && !is_const(keep)) {
+    std::swap(keep, other);
+    keep_if = negate.at(keep_if);
+  }
+  int a = n.args[0], b = n.args[1];
+  if (is_const(a) && !is_const(b)) {
+    // Compare with the constant on the right: mirror the condition.
+    std::swap(a, b);
+    static const std::map<Cmp, Cmp> mirror = {{Cmp::Eq, Cmp::Eq}, {Cmp::Ne, Cmp::Ne},
+                                              {Cmp::Lt, Cmp::Gt}, {Cmp::Le, Cmp::Ge},
+                                              {Cmp::Gt, Cmp::Lt}, {Cmp::Ge, Cmp::Le}};
+    keep_if = mirror.at(keep_if);
+  }
+  // Fetch every register before the branch: materialisation must not happen on one path only.
+  R lhs = reg_for(a, info.cmp.is32);
+  Operand rhs = operand(b, info.cmp.is32);
+  Operand alt = operand(other, is32);
+  R dst = new_vreg();
+  copy(dst, keep, is32);
+  const int skip = new_label();
+  jump(keep_if, info.cmp, lhs, rhs, skip);
+  if (alt.is_imm)
+    emit(is32 ? "MOV_ri_32" : "MOV_ri", dst, {}, 0, alt.imm);
+  else
+    emit(is32 ? "MOV_rr_32" : "MOV_rr", dst, alt.reg, 0, 0);
+  label(skip);
+  value_reg_[i] = dst;
+}
+
+// A balanced compare tree over the segments x can reach; each leaf computes slope*x + offset
+// and joins; one arithmetic shift after the join.
+void Generator::lower_piecewise(int i) {
+  const Node& n = f_.nodes[i];
+  const NodeInfo& info = f_.info[i];
+  const auto& t = f_.tables[static_cast<size_t>(n.imm0)];
+  const bool is32 = info.alu32;
+  const int x = n.args[0];
+  const Int x_lo = is_const(x) ? const_of(x) : f_.info[x].lo;
+  const Int x_hi = is_const(x) ? const_of(x) : f_.info[x].hi;
+  size_t first = t.segment(x_lo), last = t.segment(x_hi);
+  R xr = reg_for(x, is32 && info.cmp.is32);
+  R dst = new_vreg();
+  const int join = new_label();
+  auto imm_ok = [&](Int c) { return c >= INT32_MIN && c <= INT32_MAX; };
+  std::vector<R> big; // constants too wide for an immediate, fetched before the branches
+  for (size_t k = first; k <= last; ++k)
+    for (Int c : {t.slope[k], t.offset[k], t.start[k]})
+      if (!imm_ok(c)) big.push_back(const_reg(c));
+  auto leaf = [&](size_t k, bool last_leaf) {
+    const Int slope = t.slope[k], offset = t.offset[k];
+    if (slope == 0) {
+      mov_const(dst, offset);
+    } else {
+      emit(is32 ? "MOV_rr_32" : "MOV_rr", dst, xr, 0, 0);
+      if (slope > 0 && (slope & (slope - 1)) == 0) {
+        int sh = 0;
+        while ((Int{1} << sh) < slope) ++sh;
+        if (sh) alu("SLL", is32, dst, {true, sh, {}});
+      } else {
+        alu("MUL", is32, dst, const_operand(slope, is32));
+      }
+      if (offset != 0) alu("ADD", is32, dst, const_operand(offset, is32));
+    }
+    if (!last_leaf) emit("JMP", {}, {}, 0, 0, join);
+  };
+  // The fall-through of every compare leads towards one sloped segment (the steepest), so the
+  // verifier's first path yields a value it cannot know and the other leaves, constants
+  // included, are pruned at the join (see lower_select).
+  size_t preferred = first;
+  for (size_t k = first; k <= last; ++k) {
+    const Int a = t.slope[k] < 0 ? -t.slope[k] : t.slope[k];
+    const Int best = t.slope[preferred] < 0 ? -t.slope[preferred] : t.slope[preferred];
+    if (a > best) preferred = k;
+  }
+  // [l, r] inclusive segment indices.
+  std::function<void(size_t, size_t, bool)> tree = [&](size_t l, size_t r, bool last_leaf) {
+    if (l == r) return leaf(l, last_leaf);
+    const size_t mid = (l + r + 1) / 2; // first segment of the right half
+    const int other = new_label();
+    if (preferred < mid) {
+      jump(Cmp::Ge, info.cmp, xr, const_operand(t.start[mid], info.cmp.is32), other);
+      tree(l, mid - 1, false);
+      label(other);
+      tree(mid, r, last_leaf);
+    } else {
+      jump(Cmp::Lt, info.cmp, xr, const_operand(t.start[mid], info.cmp.is32), other);
+      tree(mid, r, false);
+      label(other);
+      tree(l, mid - 1, last_leaf);
+    }
+  };
+  tree(first, last, true);
+  label(join);
+  if (t.shift) alu("SRA", is32, dst, {true, t.shift, {}});
+  value_reg_[i] = dst;
 }
 
 // round-half-up(x * scale) from the IEEE-754 bits, scale = s_odd * 2^j:
@@ -394,7 +554,8 @@ void Generator::finish_exits() {
   }
 }
 
-Status Generator::allocate(int allocatable_count, bool reserve_scratch, int* spills) {
+Status Generator::allocate(int allocatable_count, bool reserve_scratch, int* spills,
+                           int* stack_bytes) {
   // Registers for values: r1 and r3..r9 (r2 holds the packet, r0 the verdict, r10 the frame).
   std::vector<int> pool = {1, 3, 4, 5, 6, 7, 8, 9};
   if (!uniform_verdict_) pool.insert(pool.begin(), 0);
@@ -435,7 +596,38 @@ Status Generator::allocate(int allocatable_count, bool reserve_scratch, int* spi
       slot(static_cast<size_t>(next_vreg_), -1);
   std::vector<Interval> active;
   std::set<int> free_regs(pool.begin(), pool.end());
-  int slots = 0;
+  // Spill slots: 4-byte units below the frame pointer; a value written only by 32-bit
+  // operations (zero-extended results) needs one, others two (8-byte aligned). A slot is reused
+  // by a value whose interval does not overlap any interval already in it.
+  std::vector<bool> narrow(static_cast<size_t>(next_vreg_), true);
+  for (const MI& m : code_) {
+    if (!m.op || !m.dst.is_virt() || !access_of(m).dst_written) continue;
+    const uint8_t cls = m.op->code & 0x07;
+    const bool zext32 = cls == 0x04 /* BPF_ALU */ || (cls == 0x01 && (m.op->code & 0x18) != 0x18);
+    if (!zext32) narrow[m.dst.n] = false;
+  }
+  std::vector<std::vector<std::pair<int, int>>> unit_use; // per 4-byte unit: [start, end] in it
+  std::vector<int> slot_units(static_cast<size_t>(next_vreg_), 0);
+  int spilled = 0;
+  auto place = [&](const Interval& x) {
+    const int units = narrow[x.vreg] ? 1 : 2;
+    auto free_over = [&](size_t u) {
+      if (u >= unit_use.size()) return true;
+      for (const auto& [s0, e0] : unit_use[u])
+        if (!(e0 <= x.start || x.end <= s0)) return false;
+      return true;
+    };
+    size_t u = 0;
+    for (;; u += static_cast<size_t>(units))
+      if (free_over(u) && (units == 1 || free_over(u + 1))) break;
+    if (unit_use.size() < u + static_cast<size_t>(units))
+      unit_use.resize(u + static_cast<size_t>(units));
+    for (int k = 0; k < units; ++k)
+      unit_use[u + static_cast<size_t>(k)].push_back({x.start, x.end});
+    slot[x.vreg] = static_cast<int>(u);
+    slot_units[x.vreg] = units;
+    ++spilled;
+  };
   for (const auto& cur : order) {
     // Expire intervals that ended at or before this definition: their last read happens
     // before the defining instruction writes.
@@ -470,65 +662,105 @@ Status Generator::allocate(int allocatable_count, bool reserve_scratch, int* spi
     if (victim != active.end() && victim->end > cur.end) {
       assigned[cur.vreg] = assigned[victim->vreg];
       assigned[victim->vreg] = -1;
-      slot[victim->vreg] = slots++;
+      place(*victim);
       *victim = cur;
     } else {
-      slot[cur.vreg] = slots++;
+      place(cur);
     }
   }
-  if (slots * 8 > 512)
-    return fail("register allocation: " + std::to_string(slots) +
-                " spilled values exceed the 512-byte eBPF stack");
-  *spills = slots;
+  const int stack_units = static_cast<int>((unit_use.size() + 1) / 2 * 2);
+  if (stack_units * 4 > 512)
+    return fail("register allocation: " + std::to_string(spilled) + " spilled values need " +
+                    std::to_string(stack_units * 4) + " bytes, more than the 512-byte eBPF stack",
+                {}, "fewer values must be live at once: smaller layers, or fewer inputs");
+  *spills = spilled;
+  *stack_bytes = stack_units * 4;
 
   // Rewrite: physical registers, reloads before reads of spilled values, stores after writes.
+  // Scratch A keeps the last spilled value it loaded or computed until something else needs
+  // it, so a run of instructions on one spilled value (a two-address sequence, a compare-tree
+  // leaf) reloads it once and stores it once; the store waits until the value leaves r8, a
+  // label or a jump comes, or its slot is read.
   std::vector<MI> out;
-  out.reserve(code_.size() + static_cast<size_t>(slots) * 4);
+  out.reserve(code_.size() + static_cast<size_t>(spilled) * 4);
+  auto slot_off = [&](int v) { return static_cast<int16_t>(-4 * (slot[v] + slot_units[v])); };
+  int a_holds = -1, pending = -1;
+  auto mem = [&](const char* name, R dst, R src, int16_t off, int origin) {
+    MI x;
+    x.op = opcode(name);
+    x.dst = dst;
+    x.src = src;
+    x.off = off;
+    x.origin = origin;
+    out.push_back(x);
+  };
+  auto flush = [&](int origin) {
+    if (pending < 0) return;
+    mem(slot_units[pending] == 2 ? "STDW" : "STW", R::phys(bpf::kFramePointer), R::phys(kScratchA),
+        slot_off(pending), origin);
+    pending = -1;
+  };
+  auto spilled_vreg = [&](const R& r) { return r.is_virt() && assigned[r.n] < 0 ? r.n : -1; };
   for (const MI& m : code_) {
     if (!m.op) {
+      flush(m.origin);
+      a_holds = -1;
       out.push_back(m);
       continue;
     }
     MI r = m;
     const Access a = access_of(m);
-    bool store_after = false;
-    int store_slot = -1;
-    auto resolve = [&](R& reg, int scratch, bool read, bool written) {
-      if (!reg.is_virt()) return;
-      const int v = reg.n;
-      if (assigned[v] >= 0) {
-        reg = R::phys(assigned[v]);
-        return;
+    const int dst_v = spilled_vreg(m.dst), src_v = a.src_read ? spilled_vreg(m.src) : -1;
+    const bool leaves = m.op->form == Form::Jump || m.op->form == Form::Ja ||
+                        m.op->form == Form::Exit || m.op->form == Form::Call;
+    // A copy out of a spilled value is the reload itself (ldxw zero-extends the low half, as
+    // a 32-bit copy would), or a copy from r8 when it still holds the value.
+    const bool is_copy = (m.op->code == 0xbf || m.op->code == 0xbc) && src_v >= 0 && dst_v < 0;
+    if (is_copy) {
+      const R dst = m.dst.is_virt() ? R::phys(assigned[m.dst.n]) : m.dst;
+      if (src_v == a_holds) {
+        r.dst = dst;
+        r.src = R::phys(kScratchA);
+        out.push_back(r);
+      } else {
+        mem(m.op->code == 0xbc || slot_units[src_v] == 1 ? "LDW" : "LDDW", dst,
+            R::phys(bpf::kFramePointer), slot_off(src_v), m.origin);
       }
-      const int16_t off = static_cast<int16_t>(-8 * (slot[v] + 1));
-      if (read) {
-        MI ld;
-        ld.op = opcode("LDDW");
-        ld.dst = R::phys(scratch);
-        ld.src = R::phys(bpf::kFramePointer);
-        ld.off = off;
-        ld.origin = m.origin;
-        out.push_back(ld);
+      continue;
+    }
+    if (dst_v >= 0) {
+      if (a.dst_read && a_holds != dst_v) {
+        flush(m.origin);
+        mem(slot_units[dst_v] == 2 ? "LDDW" : "LDW", R::phys(kScratchA),
+            R::phys(bpf::kFramePointer), slot_off(dst_v), m.origin);
+      } else if (!a.dst_read && pending >= 0 && pending != dst_v) {
+        flush(m.origin);
       }
-      if (written) {
-        store_after = true;
-        store_slot = slot[v];
+      r.dst = R::phys(kScratchA);
+    } else if (m.dst.is_virt()) {
+      r.dst = R::phys(assigned[m.dst.n]);
+    }
+    if (src_v >= 0) {
+      if (src_v == a_holds) {
+        r.src = R::phys(kScratchA);
+      } else {
+        mem(slot_units[src_v] == 2 ? "LDDW" : "LDW", R::phys(kScratchB),
+            R::phys(bpf::kFramePointer), slot_off(src_v), m.origin);
+        r.src = R::phys(kScratchB);
       }
-      reg = R::phys(scratch);
-    };
-    resolve(r.dst, kScratchA, a.dst_read, a.dst_written);
-    resolve(r.src, kScratchB, a.src_read, false);
+    } else if (m.src.is_virt()) {
+      r.src = R::phys(assigned[m.src.n]);
+    }
+    if (leaves) flush(m.origin);
     out.push_back(r);
-    if (store_after) {
-      MI st;
-      st.op = opcode("STDW");
-      st.dst = R::phys(bpf::kFramePointer);
-      st.src = R::phys(kScratchA);
-      st.off = static_cast<int16_t>(-8 * (store_slot + 1));
-      st.origin = m.origin;
-      out.push_back(st);
+    if (dst_v >= 0 && a.dst_written) {
+      a_holds = dst_v;
+      pending = dst_v;
+    } else if (dst_v >= 0) {
+      a_holds = dst_v; // loaded for a read (a compare): r8 holds it
     }
   }
+  flush(-1);
   code_ = std::move(out);
   return ok_status();
 }
@@ -562,11 +794,12 @@ Result<MachineProgram> Generator::run() {
 
   const std::vector<MI> before = code_;
   const int vregs = next_vreg_;
-  int spills = 0;
-  if (auto st = allocate(opt_.max_registers, false, &spills); !st) {
+  int spills = 0, stack_bytes = 0;
+  if (auto st = allocate(opt_.max_registers, false, &spills, &stack_bytes); !st) {
     code_ = before;
     next_vreg_ = vregs;
-    if (auto st2 = allocate(opt_.max_registers, true, &spills); !st2) return st2.failure();
+    if (auto st2 = allocate(opt_.max_registers, true, &spills, &stack_bytes); !st2)
+      return st2.failure();
   }
 
   // Drop copies that allocation made into no-ops, then resolve labels into offsets.
@@ -576,7 +809,7 @@ Result<MachineProgram> Generator::run() {
     // already holds its value exactly (upper bits clear for values below 2^32), and the
     // 32-bit operation that follows reads only the low half.
     if (m.op && (m.op->code == 0xbf || m.op->code == 0xbc) && m.dst.kind == RK::Phys &&
-        m.src.kind == RK::Phys && m.dst.n == m.src.n)
+        m.src.kind == RK::Phys && m.dst.n == m.src.n && !m.truncates)
       continue;
     code.push_back(m);
   }
@@ -590,7 +823,7 @@ Result<MachineProgram> Generator::run() {
   }
   MachineProgram out;
   out.origin_names = f_.origins;
-  out.stack_bytes = spills * 8;
+  out.stack_bytes = stack_bytes;
   out.spilled_values = spills;
   std::set<int> regs;
   slot = 0;

@@ -3,6 +3,8 @@
 #include "bpf/elf.hpp"
 #include "compiler/anova/compile.hpp"
 #include "compiler/anova/rational.hpp"
+#include "compiler/model/compile.hpp"
+#include "compiler/model/json_import.hpp"
 #include "support/cli_support.hpp"
 
 #include <CLI/CLI.hpp>
@@ -134,6 +136,87 @@ int run_anova(const AnovaArgs& a) {
   return kExitOk;
 }
 
+struct ModelArgs {
+  std::string model;
+  std::string calib;
+  std::string match = "magic";
+  std::string target = "kernel";
+  bool strict_align = false;
+  std::string output;
+  std::string listing;
+  bool no_annotate = false;
+  bool print_ir = false;
+  bool json = false;
+  int weight_bits = 16;
+  int pwl_segments = 16;
+};
+
+int run_model(const ModelArgs& a) {
+  auto m = model::read_model_file(a.model);
+  if (!m) return report_failure(m.failure(), a.json);
+  std::optional<model::FeatureTable> calib;
+  if (!a.calib.empty()) {
+    auto t = model::read_feature_csv(a.calib, m->input.features);
+    if (!t) return report_failure(t.failure(), a.json);
+    calib = std::move(*t);
+  }
+  model::ModelCompileOptions o;
+  o.quant.weight_bits = a.weight_bits;
+  o.quant.pwl_segments = a.pwl_segments;
+  o.match = {a.match == "full" ? MatchMode::Full : MatchMode::Magic, a.strict_align};
+  o.codegen.target = a.target == "nfp" ? Target::Nfp : Target::Kernel;
+  o.codegen.print_ir = a.print_ir;
+  auto net = model::compile_model(*m, calib ? &*calib : nullptr, o);
+  if (!net) return report_failure(net.failure(), a.json);
+  if (a.print_ir) std::cerr << net->compiled.ir_trace;
+  if (!a.output.empty())
+    if (auto st = bpf::write_elf_file(net->compiled.object, a.output); !st)
+      return report_failure(st.failure(), a.json);
+  if (!a.listing.empty()) {
+    auto text = listing(net->compiled, !a.no_annotate);
+    if (!text) return report_failure(text.failure(), a.json);
+    if (auto st = write_text(a.listing, *text); !st) return report_failure(st.failure(), a.json);
+  }
+  const auto& code = net->compiled.contract["code"];
+  if (a.json) {
+    nlohmann::json j = net->report;
+    j["model"] = a.model;
+    j["output"] = a.output;
+    j["code"] = code;
+    j["compile_ms"] = net->compiled.compile_ms;
+    if (net->compiled.contract.contains("nfp")) j["nfp"] = net->compiled.contract["nfp"];
+    j["contract"] = {{"layout", net->compiled.contract["layout"]},
+                     {"input", net->compiled.contract["input"]},
+                     {"output", net->compiled.contract["output"]}};
+    std::cout << j.dump(2) << '\n';
+    return kExitOk;
+  }
+  std::cout << (a.output.empty() ? std::string("(no object written)") : a.output) << ": "
+            << code["instructions"].get<int>() << " instructions, " << code["registers"].get<int>()
+            << " registers, " << code["stack_bytes"].get<int>() << " stack bytes ("
+            << code["spilled_values"].get<int>() << " spilled values); " << m->input.features
+            << " features, "
+            << (m->output.kind == model::OutputKind::ArgMax ? "argmax" : "regression")
+            << " output\n";
+  for (const auto& l : net->report["layers"]) {
+    std::cout << "  " << l["layer"].get<std::string>() << " (" << l["kind"].get<std::string>()
+              << ")";
+    if (l["kind"] == "dense")
+      std::cout << ": " << l["weights"] << " weights (" << l["zero_weights"] << " zero, "
+                << l["power_of_two_weights"] << " +-2^k), " << l["weight_bits"]
+                << "-bit weights, accumulator in [" << l["proven_accumulator"][0].get<std::string>()
+                << ", " << l["proven_accumulator"][1].get<std::string>() << "] ("
+                << l["accumulator_bits"] << " bits, " << l["arithmetic"].get<std::string>() << ")";
+    std::cout << "; " << l["note"].get<std::string>() << '\n';
+  }
+  if (net->report.contains("fidelity_on_calibration"))
+    std::cout << "  fidelity on the calibration rows: "
+              << net->report["fidelity_on_calibration"].dump() << '\n';
+  if (net->compiled.contract.contains("nfp"))
+    std::cout << "  nfp: " << net->compiled.contract["nfp"]["programs"].dump() << '\n';
+  return kExitOk;
+}
+
 int run_info(const std::string& path, bool json) {
   auto obj = bpf::read_elf_file(path);
   if (!obj) return report_failure(obj.failure(), json);
@@ -200,6 +283,40 @@ void register_commands(CLI::App& app, int* exit_code) {
   anova->add_flag("--print-ir", a->print_ir, "print the IR after every pass to stderr");
   anova->add_flag("--json", a->json, "print the report as JSON");
   anova->callback([a, exit_code] { *exit_code = run_anova(*a); });
+
+  auto ma = std::make_shared<ModelArgs>();
+  auto* mc = compile->add_subcommand(
+      "model", "A neural network (JSON or ONNX): quantize, unroll, emit eBPF");
+  mc->add_option("model", ma->model, "model file: .onnx, or xdpml's JSON format")->required();
+  mc->add_option("--calib", ma->calib,
+                 "calibration data: CSV rows of feature values (chooses scales and ranges)");
+  mc->add_option("--match", ma->match, "packet matching: magic only, or Ethernet/IPv4/UDP + magic")
+      ->check(CLI::IsMember({"magic", "full"}))
+      ->capture_default_str();
+  mc->add_option("--target", ma->target, "code generation target")
+      ->check(CLI::IsMember({"kernel", "nfp"}))
+      ->capture_default_str();
+  mc->add_flag("--strict-align", ma->strict_align,
+               "only naturally aligned packet accesses (BPF_F_STRICT_ALIGNMENT)");
+  mc->add_option("--weight-bits", ma->weight_bits, "largest integer weight magnitude, in bits")
+      ->check(CLI::Range(4, 24))
+      ->capture_default_str();
+  mc->add_option("--pwl-segments", ma->pwl_segments, "segments of the tanh/sigmoid approximations")
+      ->check(CLI::Range(3, 64))
+      ->capture_default_str();
+  mc->add_option("-o,--output", ma->output, "output object (omit with --json for a report only)");
+  mc->add_option("-S", ma->listing, "also write an LLVM-syntax listing");
+  mc->add_flag("--no-annotate", ma->no_annotate, "no model-node comments in the listing");
+  mc->add_flag("--print-ir", ma->print_ir, "print the IR after every pass to stderr");
+  mc->add_flag("--json", ma->json, "print the report as JSON");
+  mc->callback([ma, exit_code] {
+    if (ma->output.empty() && !ma->json && ma->listing.empty()) {
+      std::cerr << "error: say where the object goes (-o FILE), or ask for --json or -S\n";
+      *exit_code = kExitUsage;
+      return;
+    }
+    *exit_code = run_model(*ma);
+  });
 
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);

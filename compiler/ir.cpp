@@ -32,6 +32,11 @@ int Node::num_args() const {
   case Opcode::F64ToFixed:
   case Opcode::PacketStore:
     return 1;
+  case Opcode::SignExtend:
+  case Opcode::Piecewise:
+    return 1;
+  case Opcode::Select:
+    return 4;
   case Opcode::CondAdd:
   case Opcode::CondAddOutside:
     return 5;
@@ -62,6 +67,17 @@ int Function::constant(Int value, int origin_index) {
   n.imm0 = value;
   n.origin = origin_index;
   return add(n);
+}
+
+size_t PiecewiseTable::segment(Int x) const {
+  size_t k = 0;
+  while (k + 1 < start.size() && x >= start[k + 1]) ++k;
+  return k;
+}
+
+Int PiecewiseTable::eval(Int x) const {
+  const size_t k = segment(x);
+  return (slope[k] * x + offset[k]) >> shift; // >> on a negative __int128 is floor
 }
 
 std::string to_string(Int v) {
@@ -117,6 +133,16 @@ const char* op_name(Opcode op) {
     return "store";
   case Opcode::RequireLength:
     return "require_len";
+  case Opcode::SignExtend:
+    return "sext";
+  case Opcode::Min:
+    return "min";
+  case Opcode::Max:
+    return "max";
+  case Opcode::Select:
+    return "select";
+  case Opcode::Piecewise:
+    return "piecewise";
   }
   return "?";
 }
@@ -150,6 +176,18 @@ std::string describe(const Function& f, int i) {
     out << " %" << n.args[0] << ' ' << cmp_name(n.cmp) << " %" << n.args[1] << " -> "
         << f.exits[n.exit].name;
     break;
+  case Opcode::SignExtend:
+    out << " i" << to_string(n.imm0) << " %" << n.args[0];
+    break;
+  case Opcode::Select:
+    out << " %" << n.args[0] << ' ' << cmp_name(n.cmp) << " %" << n.args[1] << " ? %" << n.args[2]
+        << " : %" << n.args[3];
+    break;
+  case Opcode::Piecewise: {
+    const auto& t = f.tables[static_cast<size_t>(n.imm0)];
+    out << " %" << n.args[0] << " (" << t.start.size() << " segments >> " << t.shift << ")";
+    break;
+  }
   default:
     for (int a = 0; a < n.num_args(); ++a) out << (a ? ", %" : " %") << n.args[a];
   }

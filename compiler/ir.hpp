@@ -41,6 +41,13 @@ enum class Opcode : uint8_t {
   ExitIf,        // leave through exit `exit` when cmp(arg0, arg1) holds
   PacketStore,   // store arg0 (imm1 bytes) at frame offset imm0
   RequireLength, // leave through exit `exit` unless the frame has at least imm0 bytes
+  // Signed integer operations for models (values held in 32 bits when their range allows,
+  // see Function::signed32):
+  SignExtend, // arg0 (in [0, 2^imm0)) read as a two's-complement imm0-bit number
+  Min,        // min(arg0, arg1)
+  Max,        // max(arg0, arg1)
+  Select,     // cmp(arg0, arg1) ? arg2 : arg3
+  Piecewise,  // Function::tables[imm0] applied to arg0: a compare tree picks the segment
 };
 
 enum class Cmp : uint8_t { Eq, Ne, Lt, Le, Gt, Ge };
@@ -58,6 +65,19 @@ struct Node {
 
   int num_args() const;
   bool has_value() const;
+};
+
+// A piecewise-affine function of one integer: on segment k (x in [start[k], start[k+1]),
+// start[0] = -inf, the last segment open to +inf) the value is
+//   (slope[k] * x + offset[k]) >> shift      (arithmetic shift: floor)
+// Lowered as a balanced compare tree (ceil(log2 K) branches), one multiply-add per leaf.
+struct PiecewiseTable {
+  std::vector<Int> start; // K entries, increasing; start[0] is ignored (-inf)
+  std::vector<Int> slope, offset;
+  int shift = 0;
+  std::string what; // e.g. "tanh, 24 segments, max error 1.9e-3"
+  Int eval(Int x) const;
+  size_t segment(Int x) const;
 };
 
 // What a side exit does before returning: optionally store a constant tag, then return.
@@ -78,6 +98,9 @@ struct NodeInfo {
   bool alu32 = false; // the value provably lies in [0, 2^32): 32-bit ALU is exact
   CmpInfo cmp;        // ExitIf; CondAdd's x >= hi test; CondAddOutside's (x - c) < width
   CmpInfo cmp2;       // CondAdd's x <= lo test
+  // The register holds only the low 32 bits (zero-extended) of a value that may be negative:
+  // a 64-bit operation reading it must sign-extend it first (Function::signed32).
+  bool sext_on_widen = false;
 };
 
 struct Function {
@@ -89,6 +112,11 @@ struct Function {
   uint32_t tag_offset = 0;   // where ExitBlock::tag is stored
   uint32_t tag_bytes = 1;
   std::vector<NodeInfo> info; // filled by the range pass
+  std::vector<PiecewiseTable> tables;
+  // Hold values in [-2^31, 2^31) in 32-bit registers too (alu32 on their low halves, sign
+  // extended where a 64-bit operation reads them). Model front ends set it; ANOVA, whose
+  // listings are pinned, keeps its unsigned-only choice.
+  bool signed32 = false;
 
   int add(Node n);
   int origin(const std::string& name); // interns a model-node name

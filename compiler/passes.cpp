@@ -60,6 +60,14 @@ Pass fold_constants_pass() {
                                   n.op == Opcode::Mul || n.op == Opcode::And ||
                                   n.op == Opcode::Or || n.op == Opcode::Xor ||
                                   n.op == Opcode::Shl || n.op == Opcode::Shr || n.op == Opcode::Sar;
+              const bool minmax = n.op == Opcode::Min || n.op == Opcode::Max;
+              if (minmax && is_const(f, n.args[0]) && is_const(f, n.args[1])) {
+                const Int x = f.nodes[n.args[0]].imm0, y = f.nodes[n.args[1]].imm0;
+                n.imm0 = n.op == Opcode::Min ? std::min(x, y) : std::max(x, y);
+                n.op = Opcode::Const;
+                n.args[0] = n.args[1] = -1;
+                continue;
+              }
               if (!binary) continue;
               const int a = n.args[0], b = n.args[1];
               if (is_const(f, a) && is_const(f, b)) {
@@ -278,11 +286,64 @@ Pass range_analysis_pass() {
           case Opcode::F64ToFixed:
             lo = 0, hi = Int{1} << 31;
             break;
+          case Opcode::SignExtend: {
+            const int bits = static_cast<int>(n.imm0);
+            const Int half = Int{1} << (bits - 1);
+            if (a.first < 0 || a.second >= 2 * half)
+              diags.add(node_error(
+                  f, i, "sign extension of a value outside [0, 2^" + std::to_string(bits) + ")"));
+            if (a.second < half)
+              lo = a.first, hi = a.second;
+            else if (a.first >= half)
+              lo = a.first - 2 * half, hi = a.second - 2 * half;
+            else
+              lo = -half, hi = half - 1;
+            break;
+          }
+          case Opcode::Min:
+            lo = std::min(a.first, b.first), hi = std::min(a.second, b.second);
+            break;
+          case Opcode::Max:
+            lo = std::max(a.first, b.first), hi = std::max(a.second, b.second);
+            break;
+          case Opcode::Select: {
+            const auto t = rng(n.args[2]), e = rng(n.args[3]);
+            lo = std::min(t.first, e.first), hi = std::max(t.second, e.second);
+            break;
+          }
+          case Opcode::Piecewise: {
+            // Exact range over the segments x can reach; each leaf's multiply-add must also fit
+            // the width the node is computed in (checked below).
+            const auto& t = f.tables[static_cast<size_t>(n.imm0)];
+            bool any = false;
+            Int mid_lo = 0, mid_hi = 0;
+            for (size_t k = 0; k < t.start.size(); ++k) {
+              const Int s_lo = k == 0 ? a.first : std::max(a.first, t.start[k]);
+              const Int s_hi =
+                  k + 1 == t.start.size() ? a.second : std::min(a.second, t.start[k + 1] - 1);
+              if (s_lo > s_hi) continue;
+              const Int p = t.slope[k] * s_lo + t.offset[k], q = t.slope[k] * s_hi + t.offset[k];
+              const Int m_lo = std::min(p, q), m_hi = std::max(p, q);
+              mid_lo = any ? std::min(mid_lo, m_lo) : m_lo;
+              mid_hi = any ? std::max(mid_hi, m_hi) : m_hi;
+              lo = any ? std::min(lo, m_lo >> t.shift) : m_lo >> t.shift;
+              hi = any ? std::max(hi, m_hi >> t.shift) : m_hi >> t.shift;
+              any = true;
+            }
+            if (!any) diags.add(node_error(f, i, "piecewise function with no reachable segment"));
+            if (!fits64(mid_lo, mid_hi) || !f.signed32)
+              diags.add(node_error(f, i, "piecewise segment arithmetic does not fit 64 bits"));
+            // Remember the leaves' range for the width decision.
+            cur[i] = {mid_lo, mid_hi};
+            break;
+          }
           case Opcode::ExitIf:
           case Opcode::PacketStore:
           case Opcode::RequireLength:
             break;
           }
+          const std::pair<Int, Int> leaves =
+              n.op == Opcode::Piecewise ? cur[i] : std::pair<Int, Int>{lo, hi};
           cur[i] = {lo, hi};
           NodeInfo& info = f.info[i];
           info.lo = lo;
@@ -292,12 +353,25 @@ Pass range_analysis_pass() {
                                  "value may not fit in 64 bits: proven range [" + to_string(lo) +
                                      ", " + to_string(hi) + "]",
                                  "bound the inputs (a validity check) or lower the scale"));
-          info.alu32 = lo >= 0 && hi <= kU32Max;
+          auto fits32 = [&](Int l, Int h) {
+            return (l >= 0 && h <= kU32Max) ||
+                   (f.signed32 && l >= -(Int{1} << 31) && h < (Int{1} << 31));
+          };
+          info.alu32 = fits32(lo, hi);
           // Logical/arithmetic right shifts read the whole operand: alu32 only if it is 32-bit.
           if (n.op == Opcode::Shr && !(a.first >= 0 && a.second <= kU32Max)) info.alu32 = false;
-          if (n.op == Opcode::Sar && !(a.first >= 0 && a.second < (Int{1} << 31)))
+          const Int sar_lo = f.signed32 ? -(Int{1} << 31) : 0;
+          if (n.op == Opcode::Sar && !(a.first >= sar_lo && a.second < (Int{1} << 31)))
             info.alu32 = false;
           if (n.op == Opcode::F64ToFixed) info.alu32 = false;
+          if (n.op == Opcode::Piecewise) info.alu32 = fits32(leaves.first, leaves.second);
+          // Where the register holds a 32-bit result, or a 32-bit packet field read as signed.
+          if (n.op == Opcode::Assume)
+            info.sext_on_widen = f.info[n.args[0]].sext_on_widen;
+          else if (n.op == Opcode::SignExtend)
+            info.sext_on_widen = lo < 0;
+          else if (n.op != Opcode::PacketLoad && n.op != Opcode::Const)
+            info.sext_on_widen = info.alu32 && lo < 0;
 
           // Comparisons: choose signedness and whether 32-bit compares are exact.
           auto compare_info = [&](std::pair<Int, Int> x, std::pair<Int, Int> y, CmpInfo& out) {
@@ -341,6 +415,12 @@ Pass range_analysis_pass() {
                 break;
               }
             }
+          }
+          if (n.op == Opcode::Min || n.op == Opcode::Max || n.op == Opcode::Select)
+            compare_info(a, b, info.cmp);
+          if (n.op == Opcode::Piecewise) {
+            const auto& t = f.tables[static_cast<size_t>(n.imm0)];
+            compare_info(a, {t.start.size() > 1 ? t.start[1] : 0, t.start.back()}, info.cmp);
           }
           if (n.op == Opcode::CondAdd) {
             compare_info(rng(n.args[1]), rng(n.args[3]), info.cmp);

@@ -11,6 +11,9 @@
 #             Series, expected_tags and build_frame/parse_frame on what it accepts; other bytes:
 #             ANOVA compile parameters for compile_anova, whose contract must be accepted and
 #             whose reference (decide_exact) must answer 1..3. No kernel calls
+#   fuzz_onnx  the ONNX importer on raw bytes; accepted models must validate and evaluate
+#   fuzz_model_json  the JSON model reader, then validate()
+#   fuzz_features  the feature-CSV reader (calibration and test data)
 #
 # Layout under build-fuzz/:
 #   fuzz/<target>               the fuzzer executables (+ fuzz_mkobj, the seed helper)
@@ -28,7 +31,7 @@
 #   logs/<target>.log           libFuzzer's output; logs/<target>.replay/ one log per reproducer
 #
 # Environment:
-#   XDPML_FUZZ_TARGETS   targets to run (default "fuzz_asm fuzz_elf fuzz_contract")
+#   XDPML_FUZZ_TARGETS   targets to run (default "fuzz_asm fuzz_elf fuzz_contract fuzz_onnx fuzz_model_json fuzz_features")
 #   XDPML_FUZZ_FORK=N    N processes in libFuzzer's fork mode, which keeps going after a crash
 #                        so one run collects several distinct failures (at ~1/2 the exec rate
 #                        of fuzz_asm). Default 0: one process per target, stopping at its
@@ -46,7 +49,7 @@ root=$PWD
 
 seconds=${1:-60}
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || { echo "usage: $0 [SECONDS_PER_TARGET]" >&2; exit 2; }
-read -r -a targets <<<"${XDPML_FUZZ_TARGETS:-fuzz_asm fuzz_elf fuzz_contract}"
+read -r -a targets <<<"${XDPML_FUZZ_TARGETS:-fuzz_asm fuzz_elf fuzz_contract fuzz_onnx fuzz_model_json fuzz_features}"
 verbose=${XDPML_FUZZ_VERBOSE:-0}
 fork=${XDPML_FUZZ_FORK:-0}
 [[ $fork =~ ^[0-9]+$ ]] || { echo "fuzz: XDPML_FUZZ_FORK must be a number" >&2; exit 2; }
@@ -90,7 +93,8 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN
 say "generating seeds"
 seeds=$bdir/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/fuzz_asm" "$seeds/fuzz_elf" "$seeds/fuzz_contract"
+mkdir -p "$seeds/fuzz_asm" "$seeds/fuzz_elf" "$seeds/fuzz_contract" "$seeds/fuzz_onnx" \
+  "$seeds/fuzz_model_json" "$seeds/fuzz_features"
 
 shopt -s nullglob
 for s in "$root"/tests/e2e/progs/*.s; do cp "$s" "$seeds/fuzz_asm/e2e-$(basename "$s")"; done
@@ -155,6 +159,10 @@ if [[ -x $root/build/xdpml ]]; then
     rm -f "$o.o"
   done
 fi
+# Model readers (ONNX, JSON models, feature CSVs): committed seeds.
+for s in "$root"/tests/fuzz/corpus/onnx/*; do cp "$s" "$seeds/fuzz_onnx/"; done
+for s in "$root"/tests/fuzz/corpus/model_json/*; do cp "$s" "$seeds/fuzz_model_json/"; done
+for s in "$root"/tests/fuzz/corpus/features/*; do cp "$s" "$seeds/fuzz_features/"; done
 shopt -u nullglob
 n_seed_asm=$(find "$seeds/fuzz_asm" -type f | wc -l)
 n_seed_elf=$(find "$seeds/fuzz_elf" -type f | wc -l)
@@ -163,8 +171,10 @@ say "seeds: fuzz_asm $n_seed_asm files, fuzz_elf $n_seed_elf files ($n_asm_objs 
   "fuzz_contract $n_seed_contract files"
 
 # ---- fuzz --------------------------------------------------------------------------------
-declare -A max_len=([fuzz_asm]=16384 [fuzz_elf]=65536 [fuzz_contract]=16384)
-declare -A extra_flags=([fuzz_asm]="-dict=$root/tests/fuzz/asm.dict" [fuzz_elf]="" [fuzz_contract]="")
+declare -A max_len=([fuzz_asm]=16384 [fuzz_elf]=65536 [fuzz_contract]=16384 [fuzz_onnx]=16384
+  [fuzz_model_json]=16384 [fuzz_features]=4096)
+declare -A extra_flags=([fuzz_asm]="-dict=$root/tests/fuzz/asm.dict" [fuzz_elf]="" [fuzz_contract]=""
+  [fuzz_onnx]="" [fuzz_model_json]="" [fuzz_features]="")
 
 list_artifacts() {  # dir -> crash-like reproducers directly in it, one per line
   find "$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort

@@ -1,5 +1,7 @@
 #include "compiler/anova/frontend.hpp"
 
+#include "compiler/ir_builder.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <string>
@@ -10,6 +12,7 @@ namespace xdpml::anova {
 using compiler::Cmp;
 using compiler::Function;
 using compiler::Int;
+using compiler::IrBuilder;
 using compiler::Node;
 using compiler::Opcode;
 
@@ -51,61 +54,6 @@ Int gcd(Int a, Int b) {
 Int ceil_div(Int a, Int b) {
   return (a + b - 1) / b;
 } // a >= 0, b > 0
-
-// Helpers that read like the math they build.
-class IrBuilder {
-public:
-  explicit IrBuilder(Function& f) : f_(f) {}
-  void at(const std::string& origin) { origin_ = f_.origin(origin); }
-  int c(Int v) { return f_.constant(v, origin_); }
-  int node(Opcode op, std::initializer_list<int> args, Int imm0 = 0, Int imm1 = 0) {
-    Node n;
-    n.op = op;
-    int k = 0;
-    for (int a : args) n.args[k++] = a;
-    n.imm0 = imm0;
-    n.imm1 = imm1;
-    n.origin = origin_;
-    return f_.add(n);
-  }
-  int load(uint32_t off, uint32_t bytes) { return node(Opcode::PacketLoad, {}, off, bytes); }
-  int add(int a, int b) { return node(Opcode::Add, {a, b}); }
-  int sub(int a, int b) { return node(Opcode::Sub, {a, b}); }
-  int mul(int a, int b) { return node(Opcode::Mul, {a, b}); }
-  int shl(int a, int k) { return node(Opcode::Shl, {a, c(k)}); }
-  int shr(int a, int k) { return node(Opcode::Shr, {a, c(k)}); }
-  int sar(int a, int k) { return node(Opcode::Sar, {a, c(k)}); }
-  int or_(int a, int b) { return node(Opcode::Or, {a, b}); }
-  int assume(int a, Int lo, Int hi, const std::string& why) {
-    const int n = node(Opcode::Assume, {a}, lo, hi);
-    f_.nodes[n].comment = why;
-    return n;
-  }
-  void exit_if(int a, Cmp cmp, int b, int exit) {
-    const int n = node(Opcode::ExitIf, {a, b});
-    f_.nodes[n].cmp = cmp;
-    f_.nodes[n].exit = exit;
-  }
-  void require_length(Int bytes, int exit) {
-    const int n = node(Opcode::RequireLength, {}, bytes);
-    f_.nodes[n].exit = exit;
-  }
-  int f64_to_fixed(int raw, uint32_t scale, int exit) {
-    const int n = node(Opcode::F64ToFixed, {raw}, scale);
-    f_.nodes[n].exit = exit;
-    return n;
-  }
-  int cond_add(int acc, int x, int lo, int hi, int inc) {
-    return node(Opcode::CondAdd, {acc, x, lo, hi, inc});
-  }
-  int cond_add_outside(int acc, int x, int c, int width, int inc) {
-    return node(Opcode::CondAddOutside, {acc, x, c, width, inc});
-  }
-
-private:
-  Function& f_;
-  int origin_ = -1;
-};
 
 } // namespace
 
@@ -181,34 +129,8 @@ Result<Function> build_anova(const AnovaSpec& spec, bool one_compare_outliers) {
   const Int sum_limit = window_sum_limit(spec.window);
 
   // ---- Does this packet belong to us? Anything else passes untouched.
-  b.at("match.length");
-  b.require_length(frame_bytes(spec.input, spec.window), pass);
-  if (spec.match == MatchMode::Full) {
-    b.at("match.ethertype");
-    b.exit_if(b.load(12, 2), Cmp::Ne, b.c(0x0008), pass); // 0x0800, read little-endian
-    b.at("match.ipv4");
-    b.exit_if(b.load(14, 1), Cmp::Ne, b.c(0x45), pass); // version 4, no options
-    b.exit_if(b.load(23, 1), Cmp::Ne, b.c(17), pass);   // UDP
-    b.at("match.fragment");
-    b.exit_if(b.node(Opcode::And, {b.load(20, 2), b.c(0xff3f)}), Cmp::Ne, b.c(0),
-              pass); // MF or offset
-    b.at("match.port");
-    b.exit_if(b.load(36, 2), Cmp::Ne, b.c(((kUdpPort & 0xff) << 8) | (kUdpPort >> 8)), pass);
-  }
-  // The payload sits 2 bytes past a 4-byte boundary (42 = 40 + 2; with NET_IP_ALIGN the
-  // verifier sees 44): 8-byte fields are read as two aligned halves under strict alignment.
-  b.at("match.magic");
-  if (spec.strict_align) {
-    b.exit_if(b.load(kMagicOffset, 4), Cmp::Ne, b.c(kMagic & 0xffffffffu), pass);
-    b.exit_if(b.load(kMagicOffset + 4, 4), Cmp::Ne, b.c(kMagic >> 32), pass);
-  } else {
-    b.exit_if(b.load(kMagicOffset, 8), Cmp::Ne, b.c(kMagic), pass);
-  }
-  b.at("match.tag");
-  if (spec.strict_align)
-    b.exit_if(b.or_(b.load(kTagOffset, 4), b.load(kTagOffset + 4, 4)), Cmp::Ne, b.c(0), pass);
-  else
-    b.exit_if(b.load(kTagOffset, 8), Cmp::Ne, b.c(0), pass);
+  compiler::build_match(b, {spec.match, spec.strict_align}, frame_bytes(spec.input, spec.window),
+                        pass);
 
   // ---- Samples.
   auto sample = [&](int i) -> int {

@@ -5,6 +5,7 @@
 
 #include "compiler/anova/rational.hpp"
 #include "compiler/ir.hpp"
+#include "compiler/match.hpp"
 #include "support/result.hpp"
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 namespace xdpml::anova {
 
 enum class InputFormat { U32, F64 };
-enum class MatchMode { Magic, Full };
+using compiler::MatchMode;
 
 struct AnovaSpec {
   InputFormat input = InputFormat::U32;
@@ -25,13 +26,13 @@ struct AnovaSpec {
   uint32_t window = 8; // samples per window (A and B); the report's format has 8
 };
 
-// Wire format (design.md §3): Ethernet 14 + IPv4 20 + UDP 8, then the payload.
-constexpr uint32_t kPayloadOffset = 42;
-constexpr uint32_t kMagicOffset = kPayloadOffset;
-constexpr uint32_t kTagOffset = kPayloadOffset + 8;
-constexpr uint32_t kDataOffset = kPayloadOffset + 16;
-constexpr uint64_t kMagic = 0x216C7174786A7A21ull; // "!zjxtql!" little-endian
-constexpr uint16_t kUdpPort = 6666;
+// Wire format (design.md §3), shared with every model: compiler/match.hpp.
+using compiler::kDataOffset;
+using compiler::kMagic;
+using compiler::kMagicOffset;
+using compiler::kPayloadOffset;
+using compiler::kTagOffset;
+using compiler::kUdpPort;
 constexpr compiler::Int kWindowSumLimit = compiler::Int{1} << 30; // valid windows: sum of A < 2^30
 constexpr uint32_t kMaxWindow = 64; // 2 x 64 doubles still fit a 1500-byte MTU
 

@@ -166,7 +166,10 @@ TEST_CASE("the register allocator spills under pressure and the program stays co
     INFO((p ? "" : p.diagnostics().render()));
     REQUIRE(p);
     CHECK(p->spilled_values > 0);
-    CHECK(p->stack_bytes == 8 * p->spilled_values);
+    // Slots are reused once a value dies, and 32-bit values take 4 bytes.
+    CHECK(p->stack_bytes > 0);
+    CHECK(p->stack_bytes <= 8 * p->spilled_values);
+    CHECK(p->stack_bytes % 8 == 0);
     if (!bpf::can_load_programs()) continue;
     CHECK(kernel_result(*p, pkt, 64) == want);
   }
