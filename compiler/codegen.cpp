@@ -403,7 +403,10 @@ void Generator::lower_select(int i) {
   Operand rhs = operand(b, info.cmp.is32);
   Operand alt = operand(other, is32);
   R dst = new_vreg();
-  copy(dst, keep, is32);
+  if (Operand k = operand(keep, is32); k.is_imm)
+    emit(is32 ? "MOV_ri_32" : "MOV_ri", dst, {}, 0, k.imm);
+  else
+    copy(dst, keep, is32);
   const int skip = new_label();
   jump(keep_if, info.cmp, lhs, rhs, skip);
   if (alt.is_imm)
@@ -436,7 +439,11 @@ void Generator::lower_piecewise(int i) {
   auto leaf = [&](size_t k, bool last_leaf) {
     const Int slope = t.slope[k], offset = t.offset[k];
     if (slope == 0) {
-      mov_const(dst, offset);
+      if (is32)
+        emit("MOV_ri_32", dst, {}, 0,
+             static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(offset))));
+      else
+        mov_const(dst, offset);
     } else {
       emit(is32 ? "MOV_rr_32" : "MOV_rr", dst, xr, 0, 0);
       if (slope > 0 && (slope & (slope - 1)) == 0) {

@@ -5,6 +5,7 @@
 #include "compiler/anova/rational.hpp"
 #include "compiler/model/compile.hpp"
 #include "compiler/model/json_import.hpp"
+#include "compiler/verify.hpp"
 #include "support/cli_support.hpp"
 
 #include <CLI/CLI.hpp>
@@ -32,7 +33,18 @@ struct AnovaArgs {
   bool no_annotate = false;
   bool print_ir = false;
   bool json = false;
+  bool verify = false;
+  size_t verify_samples = 10000;
 };
+
+void print_verify(const KernelCheck& c) {
+  if (!c.ran) {
+    std::cerr << "--verify: kernel checks skipped: " << c.skipped_why << '\n';
+    return;
+  }
+  std::cerr << "--verify: the verifier accepted the program (" << c.processed_insns
+            << " instructions processed); " << c.compared << " test runs equal the reference\n";
+}
 
 Status write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path);
@@ -98,6 +110,14 @@ int run_anova(const AnovaArgs& a) {
   auto model = anova::compile_anova(spec, opts);
   if (!model) return report_failure(model.failure(), a.json);
   if (a.print_ir) std::cerr << model->ir_trace;
+  nlohmann::json verify_report;
+  if (a.verify) {
+    auto check = verify_in_kernel(*model, spec.strict_align,
+                                  anova::anova_verify_cases(spec, a.verify_samples));
+    if (!check) return report_failure(check.failure(), a.json, kExitMismatch);
+    verify_report = check->to_json();
+    if (!a.json) print_verify(*check);
+  }
   if (auto st = bpf::write_elf_file(model->object, a.output); !st)
     return report_failure(st.failure(), a.json);
   if (!a.listing.empty()) {
@@ -112,6 +132,7 @@ int run_anova(const AnovaArgs& a) {
     j["output"] = a.output;
     j["compile_ms"] = model->compile_ms;
     if (!scale_report.is_null()) j["scale_choice"] = scale_report;
+    if (!verify_report.is_null()) j["verify"] = verify_report;
     // Proven value ranges, per model node: what made each operation 32- or 64-bit.
     nlohmann::json ranges = nlohmann::json::array();
     const auto& ir = model->ir;
@@ -149,6 +170,9 @@ struct ModelArgs {
   bool json = false;
   int weight_bits = 16;
   int pwl_segments = 16;
+  bool verify = false;
+  size_t verify_samples = 10000;
+  std::string eval;
 };
 
 int run_model(const ModelArgs& a) {
@@ -169,6 +193,21 @@ int run_model(const ModelArgs& a) {
   auto net = model::compile_model(*m, calib ? &*calib : nullptr, o);
   if (!net) return report_failure(net.failure(), a.json);
   if (a.print_ir) std::cerr << net->compiled.ir_trace;
+  if (!a.eval.empty()) {
+    auto t = model::read_feature_csv(a.eval, m->input.features);
+    if (!t) return report_failure(t.failure(), a.json);
+    net->report["fidelity_on_eval"] =
+        model::measure_fidelity(*m, net->quantized.q, *t).to_json(net->quantized.q);
+    net->report["fidelity_on_eval"]["file"] = a.eval;
+  }
+  if (a.verify) {
+    auto check = verify_in_kernel(
+        net->compiled, a.strict_align,
+        model::verify_cases(net->quantized.q, calib ? &*calib : nullptr, a.verify_samples));
+    if (!check) return report_failure(check.failure(), a.json, kExitMismatch);
+    net->report["verify"] = check->to_json();
+    if (!a.json) print_verify(*check);
+  }
   if (!a.output.empty())
     if (auto st = bpf::write_elf_file(net->compiled.object, a.output); !st)
       return report_failure(st.failure(), a.json);
@@ -212,6 +251,9 @@ int run_model(const ModelArgs& a) {
   if (net->report.contains("fidelity_on_calibration"))
     std::cout << "  fidelity on the calibration rows: "
               << net->report["fidelity_on_calibration"].dump() << '\n';
+  if (net->report.contains("fidelity_on_eval"))
+    std::cout << "  fidelity on " << a.eval << ": " << net->report["fidelity_on_eval"].dump()
+              << '\n';
   if (net->compiled.contract.contains("nfp"))
     std::cout << "  nfp: " << net->compiled.contract["nfp"]["programs"].dump() << '\n';
   return kExitOk;
@@ -220,30 +262,69 @@ int run_model(const ModelArgs& a) {
 int run_info(const std::string& path, bool json) {
   auto obj = bpf::read_elf_file(path);
   if (!obj) return report_failure(obj.failure(), json);
-  auto contract = read_contract(*obj);
+  auto contract = contract::read_contract(*obj);
   if (!contract) return report_failure(contract.failure(), json);
   if (json) {
     std::cout << contract->dump(2) << '\n';
     return kExitOk;
   }
   const auto& c = *contract;
-  std::cout << path << ": " << c.value("model", "?") << " program '" << c.value("program", "?")
-            << "' in section '" << c.value("section", "?") << "'\n";
+  // Every field is optional here (read_contract checked the types of those present): a
+  // damaged or foreign contract prints what it has instead of failing.
+  auto text = [](const nlohmann::json& o, const char* key) -> std::string {
+    if (!o.is_object() || !o.contains(key)) return "?";
+    const auto& v = o[key];
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  };
+  std::cout << path << ": " << text(c, "model") << " program '" << text(c, "program")
+            << "' in section '" << text(c, "section") << "'\n";
   if (c.contains("code"))
-    std::cout << "  code: " << c["code"]["instructions"] << " instructions, " << c["code"]["slots"]
-              << " slots, " << c["code"]["stack_bytes"] << " stack bytes\n";
+    std::cout << "  code: " << text(c["code"], "instructions") << " instructions, "
+              << text(c["code"], "slots") << " slots, " << text(c["code"], "stack_bytes")
+              << " stack bytes\n";
   if (c.contains("layout")) {
     const auto& l = c["layout"];
-    std::cout << "  packet: magic " << l["magic"].get<std::string>() << " at " << l["magic_offset"]
-              << ", tag at " << l["tag_offset"] << ", " << l["samples"] << " x "
-              << l["encoding"].get<std::string>() << " at " << l["data_offset"]
-              << " (frame >= " << l["frame_bytes"] << " bytes)\n";
+    const bool network = l.contains("features");
+    std::cout << "  packet: magic " << text(l, "magic") << " at " << text(l, "magic_offset")
+              << ", tag at " << text(l, "tag_offset");
+    if (l.contains("result_offset")) std::cout << ", result (i32) at " << text(l, "result_offset");
+    std::cout << ", " << text(l, network ? "features" : "samples") << " x " << text(l, "encoding")
+              << " at " << text(l, "data_offset") << " (frame >= " << text(l, "frame_bytes")
+              << " bytes)\n";
   }
   if (c.contains("match")) std::cout << "  match: " << c["match"].dump() << '\n';
   if (c.contains("anova")) std::cout << "  anova: " << c["anova"].dump() << '\n';
+  if (c.contains("input") && c["input"].is_object()) {
+    const auto& in = c["input"];
+    std::cout << "  input: " << text(in, "features") << " features, " << text(in, "encoding");
+    if (in.contains("scale") && in["scale"].is_array() && !in["scale"].empty()) {
+      double lo = 0, hi = 0;
+      bool first = true;
+      for (const auto& s : in["scale"])
+        if (s.is_number()) {
+          const double v = s.get<double>();
+          lo = first ? v : std::min(lo, v), hi = first ? v : std::max(hi, v), first = false;
+        }
+      std::cout << ", wire = round(x * scale), scale " << lo;
+      if (hi != lo) std::cout << " .. " << hi;
+      std::cout << ", clamped to the contract's ranges";
+    }
+    std::cout << '\n';
+  }
+  if (c.contains("output")) std::cout << "  output: " << c["output"].dump() << '\n';
+  if (c.contains("quantized") && c["quantized"].is_object() && c["quantized"].contains("ops") &&
+      c["quantized"]["ops"].is_array()) {
+    std::cout << "  layers:";
+    for (const auto& op : c["quantized"]["ops"]) {
+      if (!op.is_object()) continue;
+      std::cout << ' ' << text(op, "name") << " (" << text(op, "kind");
+      if (op.contains("width")) std::cout << " x" << text(op, "width");
+      std::cout << ')';
+    }
+    std::cout << '\n';
+  }
   if (c.contains("tags")) std::cout << "  tags: " << c["tags"].dump() << '\n';
-  if (c.contains("validity"))
-    std::cout << "  validity: " << c["validity"].get<std::string>() << '\n';
+  if (c.contains("validity")) std::cout << "  validity: " << text(c, "validity") << '\n';
   return kExitOk;
 }
 
@@ -282,6 +363,12 @@ void register_commands(CLI::App& app, int* exit_code) {
   anova->add_flag("--no-annotate", a->no_annotate, "no model-node comments in the listing");
   anova->add_flag("--print-ir", a->print_ir, "print the IR after every pass to stderr");
   anova->add_flag("--json", a->json, "print the report as JSON");
+  anova->add_flag("--verify", a->verify,
+                  "before writing: the kernel verifier must accept the program and test runs "
+                  "must equal the reference");
+  anova->add_option("--verify-samples", a->verify_samples, "test runs for --verify")
+      ->check(CLI::Range(size_t{1}, size_t{10000000}))
+      ->capture_default_str();
   anova->callback([a, exit_code] { *exit_code = run_anova(*a); });
 
   auto ma = std::make_shared<ModelArgs>();
@@ -309,6 +396,14 @@ void register_commands(CLI::App& app, int* exit_code) {
   mc->add_flag("--no-annotate", ma->no_annotate, "no model-node comments in the listing");
   mc->add_flag("--print-ir", ma->print_ir, "print the IR after every pass to stderr");
   mc->add_flag("--json", ma->json, "print the report as JSON");
+  mc->add_option("--eval", ma->eval,
+                 "also report fidelity (quantized vs float, and vs a label column) on this CSV");
+  mc->add_flag("--verify", ma->verify,
+               "before writing: the kernel verifier must accept the program and test runs on "
+               "calibration and random rows must equal the bit-exact reference");
+  mc->add_option("--verify-samples", ma->verify_samples, "test runs for --verify")
+      ->check(CLI::Range(size_t{1}, size_t{10000000}))
+      ->capture_default_str();
   mc->callback([ma, exit_code] {
     if (ma->output.empty() && !ma->json && ma->listing.empty()) {
       std::cerr << "error: say where the object goes (-o FILE), or ask for --json or -S\n";

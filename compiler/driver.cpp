@@ -7,7 +7,6 @@
 #include <elf.h>
 
 #include <chrono>
-#include <optional>
 
 namespace xdpml::compiler {
 
@@ -71,7 +70,7 @@ Result<CompiledModel> compile_function(Function f, nlohmann::json contract,
                       {"registers", program->registers_used}};
   contract["provenance"] = provenance;
   const std::string text_json = contract.dump(1);
-  auto& cs = obj.add_section(kContractSection, SHT_PROGBITS, 0, 1);
+  auto& cs = obj.add_section(contract::kSection, SHT_PROGBITS, 0, 1);
   cs.data.assign(text_json.begin(), text_json.end());
 
   if (options.target == Target::Nfp) {
@@ -127,92 +126,9 @@ Result<std::string> listing(const CompiledModel& model, bool annotate) {
   }
   // The contract is data for tools, not for the listing.
   bpf::ObjectFile shown = model.object;
-  const int cs = shown.find_section(kContractSection);
+  const int cs = shown.find_section(contract::kSection);
   if (cs >= 0) shown.sections.erase(shown.sections.begin() + cs);
   return assembler::disassemble(shown, opts);
-}
-
-namespace {
-
-// The types of every field a tool reads, checked once here: a damaged or foreign object's
-// contract is then one clear error naming the field instead of an exception deep inside `info`,
-// `load`, `send` or `check`.
-std::optional<std::string> contract_shape_error(const nlohmann::json& c) {
-  using nlohmann::json;
-  if (!c.is_object()) return "the contract is not a JSON object";
-  auto kind = [](const json& v) { return std::string(v.type_name()) + " " + v.dump(); };
-  auto want = [&](const json& obj, const std::string& path, std::initializer_list<const char*> keys,
-                  auto is_ok, const char* what) -> std::optional<std::string> {
-    for (const char* k : keys) {
-      const auto it = obj.find(k);
-      if (it != obj.end() && !is_ok(*it))
-        return "field " + path + k + " must be " + what + ", not " + kind(*it);
-    }
-    return std::nullopt;
-  };
-  const auto is_string = [](const json& v) { return v.is_string(); };
-  const auto is_object = [](const json& v) { return v.is_object(); };
-  const auto is_count = [](const json& v) {
-    return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
-  };
-  std::optional<std::string> e;
-  if ((e = want(c, "", {"model", "program", "section", "validity"}, is_string, "a string")) ||
-      (e = want(c, "", {"code", "layout", "match", "anova", "tags"}, is_object, "an object")) ||
-      (e = want(c, "", {"xdpml_contract"}, is_count, "a non-negative integer")))
-    return e;
-  if (c.contains("code") &&
-      (e = want(c["code"], "code.",
-                {"instructions", "slots", "stack_bytes", "registers", "spilled_values"}, is_count,
-                "a non-negative integer")))
-    return e;
-  if (c.contains("layout") &&
-      ((e = want(c["layout"], "layout.", {"magic", "encoding"}, is_string, "a string")) ||
-       (e = want(c["layout"], "layout.",
-                 {"payload_offset", "magic_offset", "tag_offset", "tag_bytes", "data_offset",
-                  "samples", "stride", "frame_bytes", "udp_dest_port"},
-                 is_count, "a non-negative integer"))))
-    return e;
-  if (c.contains("anova") &&
-      ((e = want(c["anova"], "anova.", {"epsilon", "input", "rounding", "y"}, is_string,
-                 "a string")) ||
-       (e = want(c["anova"], "anova.", {"window", "scale", "threshold_T", "sum_limit"}, is_count,
-                 "a non-negative integer"))))
-    return e;
-  if (c.contains("provenance")) {
-    const auto& p = c["provenance"];
-    if (!p.is_array()) return "field provenance must be an array, not " + kind(p);
-    for (size_t i = 0; i < p.size(); ++i) {
-      const std::string at = "provenance[" + std::to_string(i) + "].";
-      if (!p[i].is_object()) return "field provenance[" + std::to_string(i) + "] must be an object";
-      if ((e = want(p[i], at, {"insn"}, is_count, "a non-negative integer")) ||
-          (e = want(p[i], at, {"node"}, is_string, "a string")))
-        return e;
-    }
-  }
-  return std::nullopt;
-}
-
-} // namespace
-
-Result<nlohmann::json> read_contract(const bpf::ObjectFile& object) {
-  const int cs = object.find_section(kContractSection);
-  if (cs < 0)
-    return fail(
-        "the object has no I/O contract (section " + std::string(kContractSection) + ")", {},
-        "objects compiled by `xdpml compile` carry one; for others pass --format and --scale");
-  const auto& d = object.sections[static_cast<size_t>(cs)].data;
-  nlohmann::json contract;
-  try {
-    contract = nlohmann::json::parse(d.begin(), d.end());
-  } catch (const std::exception& e) {
-    return fail(std::string("the I/O contract is not valid JSON: ") + e.what(),
-                {"<object>", 0, 0, 1, "section " + std::string(kContractSection)});
-  }
-  if (auto error = contract_shape_error(contract))
-    return fail("the I/O contract is malformed: " + *error,
-                {"<object>", 0, 0, 1, "section " + std::string(kContractSection)},
-                "recompile the object with `xdpml compile`");
-  return contract;
 }
 
 } // namespace xdpml::compiler

@@ -5,6 +5,7 @@
 #include "bpf/object.hpp"
 #include "compiler/codegen.hpp"
 #include "compiler/ir.hpp"
+#include "contract/contract.hpp"
 #include "support/result.hpp"
 
 #include <nlohmann/json.hpp>
@@ -13,9 +14,6 @@
 
 namespace xdpml::compiler {
 
-// The object's machine-readable description of its wire format lives in this section
-// (JSON; non-allocated, so loaders ignore it). `xdpml info` prints it.
-constexpr const char* kContractSection = ".xdpml.contract";
 constexpr const char* kProgramSection = "xdp";
 
 enum class Target { Kernel, Nfp };
@@ -37,16 +35,14 @@ struct CompiledModel {
   double compile_ms = 0;
 };
 
-// Runs the pipeline and codegen, then builds the object with `contract` embedded (the
-// driver adds program, instruction counts and provenance to it).
+// Runs the pipeline and codegen, then builds the object with `contract` embedded in
+// contract::kSection (the driver adds program, instruction counts and provenance to it; reading
+// it back is contract::read_contract).
 Result<CompiledModel> compile_function(Function f, nlohmann::json contract,
                                        const CompileOptions& options);
 
 // An annotated LLVM-syntax listing: each run of instructions is preceded by the model node it
 // came from (`# A[3]`). Reassembles with `xdpml asm`.
 Result<std::string> listing(const CompiledModel& model, bool annotate = true);
-
-// Reads the contract of an object, if it has one.
-Result<nlohmann::json> read_contract(const bpf::ObjectFile& object);
 
 } // namespace xdpml::compiler

@@ -2,7 +2,7 @@
 
 #include "bpf/elf.hpp"
 #include "bpf/kernel.hpp"
-#include "compiler/driver.hpp"
+#include "contract/contract.hpp"
 #include "loader/verifier_report.hpp"
 
 #include <bpf/bpf.h>
@@ -227,12 +227,12 @@ Result<OpenedObject> open_object(const std::string& path, const ProgramSelection
   opened.program_ = programs[*chosen];
 
   if (elf) {
-    auto contract = compiler::read_contract(*elf);
+    auto contract = contract::read_contract(*elf);
     // A contract describes the object's one compiled program; ignore it for any other.
     if (contract && contract->value("program", opened.chosen_.name) == opened.chosen_.name)
       opened.contract_ = std::move(*contract);
     // The program loads without its contract (only tools need it), but say why it is gone.
-    if (!contract && elf->find_section(compiler::kContractSection) >= 0)
+    if (!contract && contract::has_contract(*elf))
       opened.contract_problem_ = contract.diagnostics().items().front().message;
   }
   return opened;

@@ -337,6 +337,13 @@ Result<BenchResult> run_bench(const std::vector<BenchTarget>& targets, const Ben
       else if (t.expected_tag[pi] && tag != *t.expected_tag[pi])
         problem =
             "tag " + std::to_string(tag) + ", expected " + std::to_string(*t.expected_tag[pi]);
+      else if (pi < t.expected_result.size() && t.expected_result[pi]) {
+        const auto got =
+            static_cast<int64_t>(static_cast<int32_t>(read_tag(out.data, o.result_offset, 4)));
+        if (got != *t.expected_result[pi])
+          problem = "result " + std::to_string(got) + ", expected " +
+                    std::to_string(*t.expected_result[pi]);
+      }
       if (problem.empty()) {
         ++tr.tags_ok;
       } else if (tr.mismatches.size() < 5) {

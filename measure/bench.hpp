@@ -31,7 +31,8 @@
 //
 // Correctness of what is timed: after every timed run the output packet (the state after the
 // last repeat) must equal the output of one plain run of the program on a fresh copy of the
-// packet, and, when the wire format is known, carry the expected tag of its window.
+// packet, and, when the wire format is known, carry the expected tag of its window (and, for
+// network regressions, the expected result).
 #pragma once
 
 #include "measure/stats.hpp"
@@ -58,6 +59,9 @@ struct BenchTarget {
   std::vector<std::vector<uint8_t>> packets;
   std::vector<uint64_t> windows;                     // window index of each packet (reports)
   std::vector<std::optional<uint64_t>> expected_tag; // per packet; nullopt: unknown
+  // Per packet (network regressions): the signed 32-bit result at BenchOptions::result_offset;
+  // empty or nullopt: not checked.
+  std::vector<std::optional<int64_t>> expected_result;
 };
 
 struct BenchOptions {
@@ -65,7 +69,8 @@ struct BenchOptions {
   int floor_loads = 8; // separately loaded copies of the empty program for the floor
   double run_ms = 4;   // wanted duration of one timed run: sets the repeat count
   uint32_t tag_offset = 50;
-  uint32_t tag_bytes = 8; // 1..8, little-endian
+  uint32_t tag_bytes = 8;     // 1..8, little-endian
+  uint32_t result_offset = 0; // where expected results are (BenchTarget::expected_result)
   double confidence = 0.95;
   bool progress = false;
 };

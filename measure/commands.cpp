@@ -9,6 +9,7 @@
 #include "measure/plot.hpp"
 #include "measure/roundtrip.hpp"
 #include "packetgen/netdev.hpp"
+#include "packetgen/network.hpp"
 #include "packetgen/series.hpp"
 #include "packetgen/wire.hpp"
 #include "support/cli_support.hpp"
@@ -37,6 +38,7 @@ namespace xdpml::measure {
 namespace {
 
 using packetgen::Encoding;
+using packetgen::ModelKind;
 using packetgen::Series;
 using packetgen::WireFormat;
 
@@ -82,22 +84,45 @@ struct LoadedObject {
   uint32_t xlated_insns = 0;
   uint32_t jited_bytes = 0;
   std::optional<Series> series;
-  std::vector<uint8_t> tags; // expected (exact reference) per window
+  std::vector<uint8_t> tags;    // expected (exact reference) per window
+  std::vector<int64_t> results; // networks' regressions: the expected result per row
+  bool network() const { return format.model == ModelKind::Network; }
+  // The window makes the program do its full work: a valid ANOVA window (split or no split);
+  // every row of a network.
+  bool full_work(size_t w) const {
+    return w < tags.size() && (network() ? tags[w] != 0 : tags[w] == 1 || tags[w] == 2);
+  }
 };
 
-std::optional<Stop> load_for_measurement(const std::string& path, const WireArgs& w,
-                                         const std::vector<DataValue>& values,
-                                         const loader::Interface& interface, loader::XdpMode mode,
-                                         loader::LibraryLog& log, int loads, LoadedObject& out) {
+// The data file of ANOVA objects, read once for all of them (networks read feature tables).
+struct SeriesData {
+  const WireArgs& wire;
+  std::optional<std::vector<DataValue>> values;
+};
+
+// Loads `path` and builds the packets of its windows: an ANOVA object's sliding windows of the
+// data file, a network's rows of the data file as a feature table, or, without --data,
+// `random_rows` random rows inside the network's wire ranges.
+std::optional<Stop> load_for_measurement(const std::string& path, SeriesData& data,
+                                         size_t random_rows, const loader::Interface& interface,
+                                         loader::XdpMode mode, loader::LibraryLog& log, int loads,
+                                         LoadedObject& out) {
+  const WireArgs& w = data.wire;
   out.path = path;
   auto opened = loader::open_object(path, {}, log);
   if (!opened) return Stop{opened.failure(), kExitInputError};
   out.object = std::make_unique<loader::OpenedObject>(std::move(*opened));
+  std::optional<packetgen::Network> net;
   if (out.object->contract().is_object()) {
     auto f = packetgen::wire_format_from_contract(out.object->contract(), path);
     if (!f) return Stop{f.failure(), kExitInputError};
     out.format = *f;
     out.has_contract = true;
+    if (out.network()) {
+      auto n = packetgen::network_from_contract(out.object->contract(), out.format, false);
+      if (!n) return Stop{n.failure(), kExitInputError};
+      net = std::move(*n);
+    }
   } else {
     if (!out.object->contract_problem().empty())
       return Stop{fail(path + ": " + out.object->contract_problem(), {},
@@ -112,12 +137,35 @@ std::optional<Stop> load_for_measurement(const std::string& path, const WireArgs
     if (!f) return Stop{f.failure(), kExitUsage};
     out.format = *f;
   }
-  auto series = Series::make(out.format, values, w.data);
-  if (!series) return Stop{series.failure(), kExitInputError};
-  out.series = std::move(*series);
-  auto tags = packetgen::expected_tags(*out.series, packetgen::Reference::Exact);
-  if (!tags) return Stop{tags.failure(), kExitInputError};
-  out.tags = std::move(tags->tags);
+  if (net) {
+    if (w.data.empty()) {
+      out.series = packetgen::random_network_series(out.format, net->wire_min, net->wire_max,
+                                                    std::max<size_t>(random_rows, 1));
+    } else {
+      auto table = model::read_feature_csv(w.data, out.format.samples);
+      if (!table) return Stop{table.failure(), kExitInputError};
+      out.series = packetgen::network_series(out.format, net->q, *table);
+    }
+    auto expected = packetgen::network_expected(*out.series, net->q);
+    out.tags = std::move(expected.tags);
+    out.results = std::move(expected.results);
+  } else {
+    if (w.data.empty())
+      return Stop{fail(path + " is an ANOVA segmenter: say which series to send with --data FILE",
+                       {}, "networks can be measured on random rows; the segmenter needs data"),
+                  kExitUsage};
+    if (!data.values) {
+      auto values = read_data_file(w.data, w.column);
+      if (!values) return Stop{values.failure(), kExitInputError};
+      data.values = std::move(*values);
+    }
+    auto series = Series::make(out.format, *data.values, w.data);
+    if (!series) return Stop{series.failure(), kExitInputError};
+    out.series = std::move(*series);
+    auto tags = packetgen::expected_tags(*out.series, packetgen::Reference::Exact);
+    if (!tags) return Stop{tags.failure(), kExitInputError};
+    out.tags = std::move(tags->tags);
+  }
   if (auto st = loader::load_object(*out.object, interface, mode, log); !st)
     return Stop{st.failure(), kExitSystemError};
   for (int k = 1; k < loads; ++k) {
@@ -142,29 +190,36 @@ std::vector<const loader::OpenedObject*> instances(const LoadedObject& o) {
 }
 
 // Windows on which every object does its full work (expected tag split or no split, not
-// invalid), `n` of them spread evenly over the data (cycled when there are fewer).
+// invalid), `n` of them spread evenly over the data (cycled when there are fewer). Networks do
+// their full work on every row: the first n rows (cycled).
 std::vector<uint64_t> full_work_windows(const std::vector<LoadedObject>& objects, size_t n) {
   std::vector<uint64_t> valid;
   const size_t windows = objects.front().tags.size();
   for (size_t w = 0; w < windows; ++w) {
     bool all = true;
     for (const auto& o : objects)
-      if (w >= o.tags.size() || (o.tags[w] != 1 && o.tags[w] != 2)) all = false;
+      if (!o.full_work(w)) all = false;
     if (all) valid.push_back(w);
   }
   if (valid.empty()) return {};
   std::vector<uint64_t> out;
+  if (objects.front().network()) {
+    for (size_t r = 0; r < n; ++r) out.push_back(valid[r % valid.size()]);
+    return out;
+  }
   for (size_t r = 0; r < n; ++r) out.push_back(valid[(r * valid.size()) / n % valid.size()]);
   return out;
 }
 
 std::string format_name(const WireFormat& f) {
+  if (f.model == ModelKind::Network) return "network";
   return f.encoding == Encoding::U32 ? "osh-u32" : "osh-f64";
 }
 
 void add_wire_options(CLI::App* c, WireArgs& w) {
-  c->add_option("--data", w.data, "data file: one value per line, or CSV with --column")
-      ->required();
+  c->add_option("--data", w.data,
+                "data file: one value per line, or CSV with --column; for networks a feature "
+                "table (without it: random rows inside the contract's wire ranges)");
   c->add_option("--column", w.column, "CSV column (0-based)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
@@ -209,12 +264,17 @@ nlohmann::json bench_json(const BenchArgs& a, const BenchResult& r, const Machin
                      {"runs_checked", t.checked},
                      {"runs_ok", t.tags_ok},
                      {"mismatches", t.mismatches},
-                     {"tags",
-                      {{"unprocessed", t.tag_counts[0]},
-                       {"split", t.tag_counts[1]},
-                       {"no_split", t.tag_counts[2]},
-                       {"invalid", t.tag_counts[3]},
-                       {"other", t.tag_counts[4]}}},
+                     {"tags", objects[i].network()
+                                  ? nlohmann::json{{"0", t.tag_counts[0]},
+                                                   {"1", t.tag_counts[1]},
+                                                   {"2", t.tag_counts[2]},
+                                                   {"3", t.tag_counts[3]},
+                                                   {"other", t.tag_counts[4]}}
+                                  : nlohmann::json{{"unprocessed", t.tag_counts[0]},
+                                                   {"split", t.tag_counts[1]},
+                                                   {"no_split", t.tag_counts[2]},
+                                                   {"invalid", t.tag_counts[3]},
+                                                   {"other", t.tag_counts[4]}}},
                      {"samples_ns", t.ns},
                      {"samples_net_ns", t.net}};
     if (i == 0) {
@@ -227,10 +287,12 @@ nlohmann::json bench_json(const BenchArgs& a, const BenchResult& r, const Machin
     }
     programs.push_back(p);
   }
+  const nlohmann::json data =
+      a.wire.data.empty() ? nlohmann::json("random rows") : nlohmann::json(a.wire.data);
   return {{"ok", r.tags_ok()},
           {"machine", m.to_json()},
           {"cpu", cpu},
-          {"data", a.wire.data},
+          {"data", data},
           {"windows", windows},
           {"runs", r.runs},
           {"loads", a.loads},
@@ -249,11 +311,19 @@ nlohmann::json bench_json(const BenchArgs& a, const BenchResult& r, const Machin
 }
 
 void print_bench(std::ostream& out, const BenchArgs& a, const BenchResult& r, const MachineInfo& m,
-                 int cpu, const std::vector<uint64_t>& windows, size_t total_windows) {
+                 int cpu, const std::vector<uint64_t>& windows, size_t total_windows,
+                 bool networks) {
   out << "bench: " << r.runs << " interleaved runs per program (rotating over " << a.loads
-      << " loaded copies of each) on " << windows.size() << " windows of " << a.wire.data << " (of "
-      << total_windows << ", each one doing the full work); " << percent(a.confidence)
-      << " confidence intervals\n";
+      << " loaded copies of each) on ";
+  if (!networks)
+    out << windows.size() << " windows of " << a.wire.data << " (of " << total_windows
+        << ", each one doing the full work)";
+  else if (a.wire.data.empty())
+    out << windows.size() << " random rows inside the contracts' wire ranges";
+  else
+    out << windows.size() << " rows of " << a.wire.data << " (the first "
+        << std::min(windows.size(), total_windows) << " of " << total_windows << ")";
+  out << "; " << percent(a.confidence) << " confidence intervals\n";
   out << "  machine  " << m.describe() << "; pinned to CPU " << cpu << "\n";
   out << "  floor    " << fixed(r.floor_median, 2) << " ns/packet " << interval_text(r.floor_ci, 2)
       << ": the wrapper (call, zero the tag, tail call; " << kRunsPerRepeat
@@ -285,7 +355,8 @@ void print_bench(std::ostream& out, const BenchArgs& a, const BenchResult& r, co
   for (const auto& t : r.targets) {
     if (t.tags_ok == t.checked && t.mismatches.empty()) {
       out << "  tags     " << t.name << ": " << t.tags_ok << "/" << t.checked
-          << " timed runs left the expected tag (full work)\n";
+          << (networks ? " timed runs left the reference's output (full work)\n"
+                       : " timed runs left the expected tag (full work)\n");
       continue;
     }
     out << "  FAIL     " << t.name << ": " << (t.checked - t.tags_ok) << " of " << t.checked
@@ -298,14 +369,22 @@ int run_bench_command(const BenchArgs& a) {
   if (a.runs < 3)
     return report_failure(fail("--runs must be at least 3 (a median with an interval)"), a.json,
                           kExitUsage);
-  auto values = read_data_file(a.wire.data, a.wire.column);
-  if (!values) return report_failure(values.failure(), a.json, kExitInputError);
   loader::LibraryLog log(false);
+  SeriesData data{a.wire, std::nullopt};
   std::vector<LoadedObject> objects(a.objects.size());
   for (size_t i = 0; i < a.objects.size(); ++i)
-    if (auto stop = load_for_measurement(a.objects[i], a.wire, *values, loader::Interface{},
-                                         loader::XdpMode::Skb, log, a.loads, objects[i]))
+    if (auto stop = load_for_measurement(a.objects[i], data, static_cast<size_t>(a.runs),
+                                         loader::Interface{}, loader::XdpMode::Skb, log, a.loads,
+                                         objects[i]))
       return report_failure(stop->failure, a.json, stop->code);
+  for (const auto& o : objects)
+    if (o.network() != objects[0].network())
+      return report_failure(fail("a network (" + (o.network() ? o.path : objects[0].path) +
+                                     ") and an ANOVA segmenter (" +
+                                     (o.network() ? objects[0].path : o.path) +
+                                     ") read different data files",
+                                 {}, "bench them separately"),
+                            a.json, kExitUsage);
   for (const auto& o : objects)
     if (o.format.tag_offset != objects[0].format.tag_offset)
       return report_failure(fail("the objects write their tags at different offsets (" +
@@ -335,6 +414,8 @@ int run_bench_command(const BenchArgs& a) {
       t.packets.push_back(packetgen::build_frame(o.format, ep, o.series->window_bytes(w), w));
       t.windows.push_back(w);
       t.expected_tag.push_back(o.tags[w]);
+      t.expected_result.push_back(o.results.empty() ? std::nullopt
+                                                    : std::optional<int64_t>(o.results[w]));
     }
     targets.push_back(std::move(t));
   }
@@ -345,6 +426,7 @@ int run_bench_command(const BenchArgs& a) {
   bo.confidence = a.confidence;
   bo.tag_offset = objects[0].format.tag_offset;
   bo.tag_bytes = 8;
+  bo.result_offset = objects[0].format.result_offset;
   bo.progress = !a.json && isatty(STDERR_FILENO);
   auto r = run_bench(targets, bo);
   if (!r) return report_failure(r.failure(), a.json, kExitSystemError);
@@ -352,7 +434,8 @@ int run_bench_command(const BenchArgs& a) {
   if (a.json)
     std::cout << bench_json(a, *r, machine, *cpu, objects, windows).dump(2) << '\n';
   else
-    print_bench(std::cout, a, *r, machine, *cpu, windows, objects[0].tags.size());
+    print_bench(std::cout, a, *r, machine, *cpu, windows, objects[0].tags.size(),
+                objects[0].network());
   return r->tags_ok() ? kExitOk : kExitMismatch;
 }
 
@@ -444,8 +527,6 @@ int run_measure_command(const MeasureArgs& a) {
   if (a.batch == 0 || a.count < 2ull * a.batch)
     return report_failure(fail("--count must hold at least two batches (2 x --batch)"), a.json,
                           kExitUsage);
-  auto values = read_data_file(a.wire.data, a.wire.column);
-  if (!values) return report_failure(values.failure(), a.json, kExitInputError);
   auto rx_if = loader::find_interface(a.rx);
   if (!rx_if) return report_failure(rx_if.failure(), a.json, kExitSystemError);
   auto present = loader::query_attachments(*rx_if);
@@ -469,18 +550,18 @@ int run_measure_command(const MeasureArgs& a) {
       !a.baseline.empty() && std::filesystem::equivalent(a.obj, a.baseline, ec);
   const bool has_baseline = !a.baseline.empty();
   std::vector<LoadedObject> objects(has_baseline && !self_baseline ? 2 : 1);
-  if (auto stop =
-          load_for_measurement(a.obj, a.wire, *values, *rx_if, *mode, log, a.loads, objects[0]))
+  SeriesData data{a.wire, std::nullopt};
+  if (auto stop = load_for_measurement(a.obj, data, 1000, *rx_if, *mode, log, a.loads, objects[0]))
     return report_failure(stop->failure, a.json, stop->code);
   if (objects.size() == 2)
-    if (auto stop = load_for_measurement(a.baseline, a.wire, *values, *rx_if, *mode, log, a.loads,
-                                         objects[1]))
+    if (auto stop =
+            load_for_measurement(a.baseline, data, 1000, *rx_if, *mode, log, a.loads, objects[1]))
       return report_failure(stop->failure, a.json, stop->code);
   const auto& main = objects[0];
   // Only the program under test decides which windows make it do its full work.
   std::vector<uint64_t> valid;
   for (size_t w = 0; w < main.tags.size(); ++w)
-    if (main.tags[w] == 1 || main.tags[w] == 2) valid.push_back(w);
+    if (main.full_work(w)) valid.push_back(w);
   if (valid.empty())
     return report_failure(fail("no window of " + a.wire.data +
                                " makes the program do its full work (all are invalid)"),

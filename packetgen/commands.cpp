@@ -2,7 +2,8 @@
 #include "packetgen/commands.hpp"
 
 #include "bpf/elf.hpp"
-#include "compiler/driver.hpp"
+#include "contract/contract.hpp"
+#include "packetgen/network.hpp"
 #include "packetgen/series.hpp"
 #include "packetgen/testbed.hpp"
 #include "packetgen/traffic.hpp"
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -71,6 +73,23 @@ std::string format_name(const WireFormat& f) {
   return f.encoding == Encoding::U32 ? "osh-u32" : "osh-f64";
 }
 
+bool is_network(const WireFormat& f) {
+  return f.model == ModelKind::Network;
+}
+
+// "network: 30 x i32le features, regression x65536" / "network: 6 x i32le features, argmax over
+// 2 classes".
+std::string network_description(const WireFormat& f) {
+  std::ostringstream s;
+  s << "network: " << f.samples << " x " << (f.encoding == Encoding::I32 ? "i32le" : "u32le")
+    << " features, ";
+  if (f.argmax)
+    s << "argmax over " << f.classes << " classes";
+  else
+    s << "regression x" << f.output_scale;
+  return s.str();
+}
+
 std::string fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
@@ -84,6 +103,11 @@ struct Prepared {
   uint64_t count = 0;  // windows to send
   uint64_t expect = 0; // windows that must arrive
   std::vector<std::string> notes;
+  // Networks: the contract's models, the feature table (one row per frame) and the reference's
+  // answer for every row.
+  std::optional<Network> network;
+  std::optional<model::FeatureTable> table;
+  std::optional<Expected> expected;
 };
 
 // Everything that does not touch the network: contract, data, windows, reference tags.
@@ -96,37 +120,67 @@ std::variant<Prepared, Stop> prepare(const Args& a, bool need_reference) {
   if (!a.obj.empty()) {
     auto obj = bpf::read_elf_file(a.obj);
     if (!obj) return Stop{obj.failure(), kExitInputError};
-    auto contract = compiler::read_contract(*obj);
+    auto contract = contract::read_contract(*obj);
     if (!contract) return Stop{contract.failure(), kExitInputError};
     auto f = wire_format_from_contract(*contract, a.obj);
     if (!f) return Stop{f.failure(), kExitInputError};
     p.format = *f;
+    if (is_network(p.format)) {
+      auto net = network_from_contract(*contract, p.format, need_reference);
+      if (!net) return Stop{net.failure(), kExitInputError};
+      p.network = std::move(*net);
+    }
   } else {
     auto f = wire_format_osh(a.format, a.scale, a.epsilon);
     if (!f) return Stop{f.failure(), kExitUsage};
     p.format = *f;
   }
-  auto values = read_data_file(a.data, a.column);
-  if (!values) return Stop{values.failure(), kExitInputError};
-  auto series = Series::make(p.format, std::move(*values), a.data);
-  if (!series) return Stop{series.failure(), kExitInputError};
-  p.series = std::move(*series);
+  if (p.network) {
+    // One frame per row of a feature table (the contract says how many features a row has).
+    if (need_reference && a.reference != "exact")
+      return Stop{fail("--reference " + a.reference +
+                           " is one of the ANOVA segmenter's references; a network's frames are "
+                           "checked against its bit-exact reference",
+                       {a.obj},
+                       "leave --reference out: the agreement with the float model (and the "
+                       "labels) is reported as well"),
+                  kExitUsage};
+    if (a.column != 0)
+      p.notes.push_back("--column is for series files; " + a.data +
+                        " is read as a feature table (one row per frame), --column ignored");
+    auto table = model::read_feature_csv(a.data, p.format.samples);
+    if (!table) return Stop{table.failure(), kExitInputError};
+    p.series = network_series(p.format, p.network->q, *table);
+    p.table = std::move(*table);
+  } else {
+    auto values = read_data_file(a.data, a.column);
+    if (!values) return Stop{values.failure(), kExitInputError};
+    auto series = Series::make(p.format, std::move(*values), a.data);
+    if (!series) return Stop{series.failure(), kExitInputError};
+    p.series = std::move(*series);
+  }
   const uint64_t windows = p.series->windows();
+  const std::string unit = p.network ? " rows of " : " windows of ";
   p.count = a.count ? a.count : windows;
   if (p.count > windows) {
     p.notes.push_back("--count " + std::to_string(a.count) + " is more than the " +
-                      std::to_string(windows) + " windows of " + a.data + "; sending " +
+                      std::to_string(windows) + unit + a.data + "; sending " +
                       std::to_string(windows));
     p.count = windows;
   }
   p.expect = a.expect ? a.expect : p.count;
   if (p.expect > windows) {
     p.notes.push_back("--expect " + std::to_string(a.expect) + " is more than the " +
-                      std::to_string(windows) + " windows of " + a.data + "; expecting " +
+                      std::to_string(windows) + unit + a.data + "; expecting " +
                       std::to_string(windows));
     p.expect = windows;
   }
-  if (need_reference) {
+  if (need_reference && p.network) {
+    p.expected = network_expected(*p.series, p.network->q);
+    if (!p.network->float_model)
+      p.notes.push_back("the contract of " + a.obj +
+                        " has no float model: agreement with it is not reported");
+  } else if (need_reference) {
     const auto ref = parse_reference(a.reference);
     if (!ref)
       return Stop{fail("unknown reference '" + a.reference + "'", {}, "exact, osh-int or double"),
@@ -140,6 +194,19 @@ std::variant<Prepared, Stop> prepare(const Args& a, bool need_reference) {
 }
 
 nlohmann::json format_json(const WireFormat& f) {
+  if (is_network(f)) {
+    nlohmann::json j{{"format", "network"},
+                     {"origin", f.origin},
+                     {"features", f.samples},
+                     {"encoding", f.encoding == Encoding::I32 ? "i32le" : "u32le"},
+                     {"output", f.argmax ? "argmax" : "regression"},
+                     {"frame_bytes", f.frame_size()}};
+    if (f.argmax)
+      j["classes"] = f.classes;
+    else
+      j["output_scale"] = f.output_scale;
+    return j;
+  }
   return {{"format", format_name(f)},
           {"origin", f.origin},
           {"scale", f.scale},
@@ -257,6 +324,183 @@ void print_recv(std::ostream& out, const Prepared& p, const RecvResult& r) {
            "is the peer of the rx end, and that the program passes the frames (XDP_PASS)\n";
 }
 
+// ---- networks: one row per frame, tag (and result) against the bit-exact reference, fidelity
+
+// Judged tags by value, ascending.
+std::map<uint64_t, uint64_t> tag_histogram(const std::vector<Judged>& judged) {
+  std::map<uint64_t, uint64_t> h;
+  for (const auto& j : judged)
+    if (j.arrived) ++h[j.tag];
+  return h;
+}
+
+// The reference's tags of the rows that arrived.
+std::map<uint64_t, uint64_t> reference_histogram(const Prepared& p,
+                                                 const std::vector<Judged>& judged) {
+  std::map<uint64_t, uint64_t> h;
+  for (size_t w = 0; w < judged.size() && w < p.expected->tags.size(); ++w)
+    if (judged[w].arrived) ++h[p.expected->tags[w]];
+  return h;
+}
+
+nlohmann::json histogram_json(const std::map<uint64_t, uint64_t>& h) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [tag, n] : h) j[std::to_string(tag)] = n;
+  return j;
+}
+
+std::string number_text(double v) {
+  std::ostringstream s;
+  s << std::setprecision(7) << v;
+  return s.str();
+}
+
+// The real output a regression's result stands for.
+std::string result_text(const WireFormat& f, int64_t result) {
+  return std::to_string(result) + " (" + number_text(static_cast<double>(result) / f.output_scale) +
+         ")";
+}
+
+nlohmann::json network_mismatch_json(const Prepared& p, const Mismatch& m) {
+  const auto& t = *p.table;
+  nlohmann::json j{{"row", m.window},
+                   {"line", t.lines[m.window]},
+                   {"features", t.rows[m.window]},
+                   {"wire", p.series->row_wire(m.window)},
+                   {"expected", m.expected},
+                   {"expected_name", network_tag_name(p.format, m.expected)},
+                   {"got", m.got},
+                   {"got_name", network_tag_name(p.format, m.got)}};
+  if (!p.format.argmax) {
+    j["expected_result"] = m.expected_result;
+    j["got_result"] = m.got_result;
+  }
+  return j;
+}
+
+nlohmann::json network_recv_json(const Prepared& p, const Args& a, const RecvResult& r) {
+  const Summary& s = r.summary;
+  nlohmann::json mismatches = nlohmann::json::array();
+  for (const auto& m : s.first_mismatches) mismatches.push_back(network_mismatch_json(p, m));
+  const auto fidelity = network_fidelity(*p.network, *p.table, r.judged);
+  return {{"ok", s.passed()},
+          {"model", "network"},
+          {"output", p.format.argmax ? "argmax" : "regression"},
+          {"reference", "exact"},
+          {"data", a.data},
+          {"rows", s.windows},
+          {"expected", s.expected},
+          {"labels", p.table->has_labels()},
+          {"counts",
+           {{"received", s.received},
+            {"ok", s.ok},
+            {"mismatched", s.mismatched},
+            {"unprocessed", s.unprocessed},
+            {"lost", s.lost},
+            {"duplicated", s.duplicated},
+            {"reordered", s.reordered},
+            {"corrupted", s.corrupted}}},
+          {"results_judged", s.results_judged},
+          {"tags", histogram_json(tag_histogram(r.judged))},
+          {"reference_tags", histogram_json(reference_histogram(p, r.judged))},
+          {"fidelity", fidelity.to_json()},
+          {"mismatches", mismatches},
+          {"first_lost", s.first_lost},
+          {"seconds", r.seconds},
+          {"timed_out", r.timed_out},
+          {"socket_drops", r.socket.drops}};
+}
+
+std::string percent_text(size_t a, size_t b) {
+  return b ? fixed(100.0 * static_cast<double>(a) / static_cast<double>(b), 2) + " % (" +
+                 std::to_string(a) + "/" + std::to_string(b) + ")"
+           : "-";
+}
+
+void print_network_recv(std::ostream& out, const Prepared& p, const RecvResult& r) {
+  const Summary& s = r.summary;
+  const WireFormat& f = p.format;
+  out << "  received  " << s.received << " frames";
+  if (r.seconds > 0)
+    out << " in " << fixed(r.seconds, 2) << " s (" << fixed(s.received / r.seconds, 0) << " pkt/s)";
+  out << ": " << s.ok << " ok, " << s.mismatched << " mismatched, " << s.lost << " lost, "
+      << s.duplicated << " duplicated, " << s.reordered << " reordered, " << s.corrupted
+      << " corrupted\n";
+  auto histogram_text = [&](const std::map<uint64_t, uint64_t>& h) {
+    std::string t;
+    for (const auto& [tag, n] : h)
+      t += (t.empty() ? "" : ", ") + network_tag_name(f, tag) + " " + std::to_string(n);
+    return t.empty() ? std::string("none") : t;
+  };
+  out << "  tags      " << histogram_text(tag_histogram(r.judged))
+      << " (the reference: " << histogram_text(reference_histogram(p, r.judged)) << ")";
+  if (s.results_judged) out << "; results judged with the tags";
+  out << '\n';
+  const auto fid = network_fidelity(*p.network, *p.table, r.judged);
+  if (fid.argmax) {
+    if (fid.float_model)
+      out << "  fidelity  argmax agreement with the float model "
+          << percent_text(fid.agree, fid.rows) << '\n';
+    if (fid.labelled)
+      out << "  labels    accuracy: program " << percent_text(fid.quantized_correct, fid.labelled)
+          << (fid.float_model ? ", float model " + percent_text(fid.float_correct, fid.labelled)
+                              : std::string())
+          << '\n';
+  } else {
+    if (fid.float_model)
+      out << "  fidelity  |result/" << number_text(f.output_scale) << " - float model| over "
+          << fid.rows << " rows: mean " << number_text(fid.mean_abs) << ", max "
+          << number_text(fid.max_abs) << '\n';
+    if (fid.labelled)
+      out << "  labels    mean |output - label|: program "
+          << number_text(fid.quantized_label_mean_abs)
+          << (fid.float_model ? ", float model " + number_text(fid.float_label_mean_abs)
+                              : std::string())
+          << '\n';
+  }
+  if (fid.unanswered)
+    out << "  note      " << fid.unanswered
+        << " frames carried no answer (tag 0 or unknown) and are not in the figures above\n";
+  if (r.socket.drops)
+    out << "  note      the receive socket dropped " << r.socket.drops
+        << " frames (buffer full): lower --rate\n";
+  if (!s.first_mismatches.empty()) {
+    out << "  first mismatches (lowest rows first):\n";
+    for (const auto& m : s.first_mismatches) {
+      out << "    row " << m.window << " (line " << p.table->lines[m.window] << "): expected tag "
+          << m.expected << " (" << network_tag_name(f, m.expected) << ")";
+      if (!f.argmax) out << " result " << result_text(f, m.expected_result);
+      out << ", got tag " << m.got << " (" << network_tag_name(f, m.got) << ")";
+      if (!f.argmax) out << " result " << result_text(f, m.got_result);
+      out << "\n      features";
+      for (double v : p.table->rows[m.window]) out << ' ' << number_text(v);
+      out << "\n      on wire ";
+      for (int64_t v : p.series->row_wire(m.window)) out << ' ' << v;
+      out << '\n';
+    }
+  }
+  if (!s.first_lost.empty()) {
+    out << "  first lost rows:";
+    for (auto w : s.first_lost) out << ' ' << w;
+    out << '\n';
+  }
+  if (s.passed()) {
+    out << "PASS: all " << s.expected << " rows arrived once with the reference's tag"
+        << (s.results_judged ? " and result" : "") << (s.reordered ? " (some out of order)" : "")
+        << '\n';
+    return;
+  }
+  out << "FAIL:";
+  if (s.mismatched) out << ' ' << s.mismatched << " mismatched";
+  if (s.lost) out << ' ' << s.lost << " lost";
+  if (s.duplicated) out << ' ' << s.duplicated << " duplicated";
+  if (s.corrupted) out << ' ' << s.corrupted << " corrupted";
+  out << '\n';
+  if (s.received == 0)
+    out << "  hint: nothing carrying the magic arrived; check the device names, that the tx end "
+           "is the peer of the rx end, and that the program passes the frames (XDP_PASS)\n";
+}
+
 void print_notes(const std::vector<std::string>& notes) {
   for (const auto& n : notes) std::cerr << "note: " << n << '\n';
 }
@@ -298,15 +542,17 @@ int run_send(const Args& a) {
     auto j = send_json(*st);
     j["ok"] = true;
     j["device"] = a.dev;
-    j["windows"] = p.series->windows();
+    j[p.network ? "rows" : "windows"] = p.series->windows();
     j["data"] = a.data;
     j["wire"] = format_json(p.format);
     j["notes"] = p.notes;
     if (!a.pcap.empty()) j["pcap"] = a.pcap;
     std::cout << j.dump(2) << '\n';
   } else {
-    std::cout << "sent " << st->sent << " frames (windows 0.." << (st->sent ? st->sent - 1 : 0)
-              << " of " << a.data << ", " << format_name(p.format) << " x" << p.format.scale
+    std::cout << "sent " << st->sent << " frames (" << (p.network ? "rows" : "windows") << " 0.."
+              << (st->sent ? st->sent - 1 : 0) << " of " << a.data << ", "
+              << (p.network ? network_description(p.format)
+                            : format_name(p.format) + " x" + std::to_string(p.format.scale))
               << ") on " << a.dev << " in " << fixed(st->seconds, 2) << " s ("
               << fixed(st->seconds > 0 ? st->sent / st->seconds : 0, 0) << " pkt/s)";
     if (st->retries) std::cout << ", " << st->retries << " retries on a full queue";
@@ -331,19 +577,26 @@ int run_recv(const Args& a) {
   ro.pcap = *pcap ? &**pcap : nullptr;
   ro.stop = &stop_requested();
   // Also with --json (stderr stays free of JSON): scripts wait for this line before sending.
-  std::cerr << "recv: waiting on " << a.dev << " for " << p.expect << " windows of " << a.data
-            << " (" << format_name(p.format) << " x" << p.format.scale << ", epsilon "
-            << p.format.epsilon << "), reference " << a.reference << '\n';
-  auto r = receive_windows(*sock, *p.series, p.tags->tags, ro);
+  if (p.network)
+    std::cerr << "recv: waiting on " << a.dev << " for " << p.expect << " rows of " << a.data
+              << " (" << network_description(p.format) << "), reference exact\n";
+  else
+    std::cerr << "recv: waiting on " << a.dev << " for " << p.expect << " windows of " << a.data
+              << " (" << format_name(p.format) << " x" << p.format.scale << ", epsilon "
+              << p.format.epsilon << "), reference " << a.reference << '\n';
+  auto r = p.network ? receive_windows(*sock, *p.series, *p.expected, ro)
+                     : receive_windows(*sock, *p.series, p.tags->tags, ro);
   if (!r) return report_failure(r.failure(), a.json, kExitSystemError);
   if (*pcap)
     if (auto c = (*pcap)->close(); !c) return report_failure(c.failure(), a.json);
   if (a.json) {
-    auto j = recv_json(p, a, *r);
+    auto j = p.network ? network_recv_json(p, a, *r) : recv_json(p, a, *r);
     j["device"] = a.dev;
     j["wire"] = format_json(p.format);
     j["notes"] = p.notes;
     std::cout << j.dump(2) << '\n';
+  } else if (p.network) {
+    print_network_recv(std::cout, p, *r);
   } else {
     print_recv(std::cout, p, *r);
   }
@@ -376,8 +629,10 @@ int run_verify(const Args& a) {
   ro.sender_busy = &sender_busy;
   ro.received = &received;
   std::optional<Result<RecvResult>> recv_result;
-  std::thread receiver(
-      [&] { recv_result.emplace(receive_windows(*rx, *p.series, p.tags->tags, ro)); });
+  std::thread receiver([&] {
+    recv_result.emplace(p.network ? receive_windows(*rx, *p.series, *p.expected, ro)
+                                  : receive_windows(*rx, *p.series, p.tags->tags, ro));
+  });
 
   Endpoints ep;
   ep.src_mac = tx->mac();
@@ -400,7 +655,7 @@ int run_verify(const Args& a) {
     if (*w)
       if (auto c = (*w)->close(); !c) return report_failure(c.failure(), a.json);
   if (a.json) {
-    auto j = recv_json(p, a, r);
+    auto j = p.network ? network_recv_json(p, a, r) : recv_json(p, a, r);
     j["tx"] = a.tx;
     j["rx"] = a.rx;
     j["wire"] = format_json(p.format);
@@ -408,14 +663,23 @@ int run_verify(const Args& a) {
     j["notes"] = p.notes;
     std::cout << j.dump(2) << '\n';
   } else {
-    std::cout << "verify: " << p.count << " windows of " << a.data << " (" << format_name(p.format)
-              << " x" << p.format.scale << ", epsilon " << p.format.epsilon << ") " << a.tx
-              << " -> " << a.rx << ", reference " << a.reference << '\n';
+    if (p.network)
+      std::cout << "verify: " << p.count << " rows of " << a.data << " ("
+                << network_description(p.format) << ") " << a.tx << " -> " << a.rx
+                << ", reference exact (bit-exact quantized network)\n";
+    else
+      std::cout << "verify: " << p.count << " windows of " << a.data << " ("
+                << format_name(p.format) << " x" << p.format.scale << ", epsilon "
+                << p.format.epsilon << ") " << a.tx << " -> " << a.rx << ", reference "
+                << a.reference << '\n';
     std::cout << "  sent      " << sent->sent << " frames in " << fixed(sent->seconds, 2) << " s ("
               << fixed(sent->seconds > 0 ? sent->sent / sent->seconds : 0, 0) << " pkt/s)";
     if (sent->retries) std::cout << ", " << sent->retries << " retries on a full queue";
     std::cout << '\n';
-    print_recv(std::cout, p, r);
+    if (p.network)
+      print_network_recv(std::cout, p, r);
+    else
+      print_recv(std::cout, p, r);
   }
   return r.summary.passed() ? kExitOk : kExitMismatch;
 }
@@ -461,7 +725,9 @@ void add_wire_options(CLI::App* c, Args& a) {
   auto* eps = c->add_option("--epsilon", a.epsilon, "Chebyshev epsilon (with --format)")
                   ->capture_default_str();
   obj->excludes(fmt)->excludes(scale)->excludes(eps);
-  c->add_option("--data", a.data, "data file: one value per line, or CSV with --column")
+  c->add_option("--data", a.data,
+                "data file: one value per line, or CSV with --column; for networks a feature "
+                "table (CSV, one row per frame, optional label column)")
       ->required();
   c->add_option("--column", a.column, "CSV column (0-based)")
       ->check(CLI::NonNegativeNumber)

@@ -2,6 +2,7 @@
 
 #include "compiler/anova/reference.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -39,7 +40,31 @@ Result<Series> Series::make(const WireFormat& format, std::vector<DataValue> val
   return s;
 }
 
+Series Series::from_rows(const WireFormat& format, std::vector<uint32_t> wire,
+                         const std::string& path) {
+  Series s;
+  s.format_ = format;
+  s.path_ = path;
+  s.rows_ = true;
+  s.wire_ = std::move(wire);
+  s.wire_.resize(s.wire_.size() - s.wire_.size() % std::max<size_t>(format.samples, 1));
+  return s;
+}
+
+std::vector<int64_t> Series::row_wire(size_t w) const {
+  std::vector<int64_t> out(per_packet());
+  for (size_t k = 0; k < out.size(); ++k) {
+    const uint32_t x = wire_[w * per_packet() + k];
+    out[k] = format_.encoding == Encoding::I32 ? int64_t{static_cast<int32_t>(x)} : int64_t{x};
+  }
+  return out;
+}
+
 void Series::window_bytes(size_t w, uint8_t* out) const {
+  if (rows_) {
+    for (size_t k = 0; k < per_packet(); ++k) store_le32(out + 4 * k, wire_[w * per_packet() + k]);
+    return;
+  }
   for (size_t k = 0; k < per_packet(); ++k) {
     if (format_.encoding == Encoding::U32) {
       const uint32_t x = ints_[w + k];

@@ -5,6 +5,10 @@
 // The 2019 sender stopped one window early; the sequence numbers here are window indices. A
 // contract with another window size (`compile anova --window W`) carries 2W values a packet, and
 // everything here slides over 2W values instead of 16.
+//
+// A network's contract (`xdpml compile model`) sends rows instead: one frame per row of a feature
+// table, the row's wire values as 32-bit little-endian words (Series::from_rows; network.hpp
+// turns a feature table into them), and the "windows" below are the row indices.
 #pragma once
 
 #include "packetgen/wire.hpp"
@@ -38,9 +42,18 @@ public:
   // checked). Fewer values than one packet carries (format.samples) is an error.
   static Result<Series> make(const WireFormat& format, std::vector<DataValue> values,
                              const std::string& path);
+  // Networks: `wire` holds format.samples 32-bit words per row (two's complement for i32), row
+  // after row; frame w carries row w.
+  static Series from_rows(const WireFormat& format, std::vector<uint32_t> wire,
+                          const std::string& path);
 
-  size_t windows() const { return window_count(values_.size(), format_.samples); }
+  size_t windows() const {
+    return rows_ ? wire_.size() / format_.samples : window_count(values_.size(), format_.samples);
+  }
   size_t per_packet() const { return format_.samples; } // values in one window's packet
+  bool rows() const { return rows_; }                   // one row per frame (networks)
+  // Networks: the wire values of row w (format.samples of them, sign-extended for i32).
+  std::vector<int64_t> row_wire(size_t w) const;
   const std::vector<DataValue>& values() const { return values_; }
   const WireFormat& format() const { return format_; }
   const std::string& path() const { return path_; }
@@ -57,6 +70,8 @@ private:
   WireFormat format_;
   std::vector<DataValue> values_;
   std::vector<uint32_t> ints_; // osh-u32: the integerized values
+  std::vector<uint32_t> wire_; // networks: the rows' wire words
+  bool rows_ = false;
   std::string path_;
 };
 

@@ -11,6 +11,13 @@ Tally::Tally(std::vector<uint8_t> expected_tags, uint64_t expect)
   s_.expected = expect_;
 }
 
+Tally::Tally(Expected expected, uint64_t expect) : Tally(std::move(expected.tags), expect) {
+  judge_results_ = !expected.results.empty();
+  expected_results_ = std::move(expected.results);
+  if (judge_results_) expected_results_.resize(expected_tags_.size());
+  if (expected.keep_judged) judged_.resize(expected_tags_.size());
+}
+
 void Tally::add(const Arrival& a) {
   ++received_;
   ++s_.received;
@@ -23,6 +30,7 @@ void Tally::add(const Arrival& a) {
     return;
   }
   seen_[a.seq] = 1;
+  if (!judged_.empty()) judged_[a.seq] = {true, a.tag, a.result};
   if (a.seq < expect_) ++arrived_in_range_;
   if (any_ && a.seq < highest_) ++s_.reordered;
   highest_ = any_ ? std::max(highest_, a.seq) : a.seq;
@@ -46,16 +54,18 @@ void Tally::add(const Arrival& a) {
     ++s_.got_other;
     break;
   }
-  if (a.tag == want) {
+  const int64_t want_result = judge_results_ ? expected_results_[a.seq] : 0;
+  if (a.tag == want && (!judge_results_ || a.result == want_result)) {
     ++s_.ok;
   } else {
     ++s_.mismatched;
-    mismatches_.push_back({a.seq, want, a.tag});
+    mismatches_.push_back({a.seq, want, a.tag, want_result, judge_results_ ? a.result : 0});
   }
 }
 
 Summary Tally::summary() const {
   Summary s = s_;
+  s.results_judged = judge_results_;
   // The lowest window indices, whatever order they arrived in: stable across runs.
   auto m = mismatches_;
   const size_t n = std::min(m.size(), Summary::kMaxListed);

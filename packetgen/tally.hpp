@@ -16,6 +16,10 @@
 // received = judged + duplicated + corrupted. The run passes when every window 0 .. expect-1
 // arrived exactly once, intact, with the expected tag: lost = mismatched = duplicated =
 // corrupted = 0. Reordering alone does not fail it.
+//
+// Networks: windows are data rows, and for regressions the result field is judged with the tag
+// (mismatched when either differs). The split / no split / invalid counters are the ANOVA tags'
+// names; network reports count the judged tags from judged() instead.
 #pragma once
 
 #include <cstddef>
@@ -28,12 +32,29 @@ struct Arrival {
   uint64_t seq = 0;
   bool intact = false; // complete frame, known window, samples as sent
   uint64_t tag = 0;
+  int64_t result = 0; // networks: the signed 32-bit result field
 };
 
 struct Mismatch {
   uint64_t window = 0;
   uint64_t expected = 0;
   uint64_t got = 0;
+  int64_t expected_result = 0, got_result = 0; // when results are judged
+};
+
+// What the reference says about every window: its tag, and for network regressions its result
+// (empty: results are not judged).
+struct Expected {
+  std::vector<uint8_t> tags;
+  std::vector<int64_t> results;
+  bool keep_judged = false; // remember what each judged frame carried (Tally::judged)
+};
+
+// What the judged frame of a window carried.
+struct Judged {
+  bool arrived = false;
+  uint64_t tag = 0;
+  int64_t result = 0;
 };
 
 struct Summary {
@@ -50,6 +71,7 @@ struct Summary {
   uint64_t corrupted = 0;
   uint64_t got_split = 0, got_no_split = 0, got_other = 0; // tags of judged frames besides 0 and 3
   uint64_t expected_split = 0;                             // among the windows that arrived
+  bool results_judged = false;            // networks: regressions' result fields were judged
   std::vector<Mismatch> first_mismatches; // lowest window indices first, at most kMaxListed
   std::vector<uint64_t> first_lost;       // idem
 
@@ -62,15 +84,21 @@ public:
   // expected_tags[w]: the reference's tag of window w (its size is the number of windows);
   // expect: windows 0 .. expect-1 must arrive (capped at the number of windows).
   Tally(std::vector<uint8_t> expected_tags, uint64_t expect);
+  Tally(Expected expected, uint64_t expect);
 
   void add(const Arrival& a);
   // Every window 0 .. expect-1 has arrived intact.
   bool complete() const { return arrived_in_range_ == expect_; }
   uint64_t received() const { return received_; }
   Summary summary() const;
+  // Per window (when Expected::keep_judged): the judged frame's tag and result.
+  const std::vector<Judged>& judged() const { return judged_; }
 
 private:
   std::vector<uint8_t> expected_tags_;
+  std::vector<int64_t> expected_results_;
+  bool judge_results_ = false;
+  std::vector<Judged> judged_;
   std::vector<uint8_t> seen_; // per window: 0 not yet, 1 arrived
   uint64_t expect_ = 0;
   uint64_t arrived_in_range_ = 0;

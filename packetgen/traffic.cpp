@@ -77,6 +77,8 @@ Arrival classify(const Series& series, const ParsedFrame& frame) {
   Arrival a;
   a.seq = frame.seq;
   a.tag = frame.tag;
+  if (frame.result_bytes.size() >= 4)
+    a.result = static_cast<int32_t>(load_le32(frame.result_bytes.data()));
   if (!frame.complete || frame.seq >= series.windows()) return a;
   uint8_t want[1514]; // the samples of one frame, which fits a 1500-byte MTU
   const size_t n = series.format().data_bytes();
@@ -88,7 +90,12 @@ Arrival classify(const Series& series, const ParsedFrame& frame) {
 
 Result<RecvResult> receive_windows(RawSocket& socket, const Series& series,
                                    std::vector<uint8_t> expected_tags, const RecvOptions& options) {
-  Tally tally(std::move(expected_tags), options.expect);
+  return receive_windows(socket, series, Expected{std::move(expected_tags), {}, false}, options);
+}
+
+Result<RecvResult> receive_windows(RawSocket& socket, const Series& series, Expected expected,
+                                   const RecvOptions& options) {
+  Tally tally(std::move(expected), options.expect);
   RecvResult r;
   std::vector<uint8_t> buf(65536);
   const uint64_t timeout_ns = static_cast<uint64_t>(std::max(options.timeout, 0.0) * 1e9);
@@ -125,6 +132,7 @@ Result<RecvResult> receive_windows(RawSocket& socket, const Series& series,
     if (!linger_until && tally.complete()) linger_until = last + 100000000u;
   }
   r.summary = tally.summary();
+  r.judged = tally.judged();
   r.seconds = first_frame ? static_cast<double>(last_frame - first_frame) / 1e9 : 0;
   r.socket = socket.stats();
   return r;

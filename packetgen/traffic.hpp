@@ -46,9 +46,10 @@ struct RecvOptions {
 
 struct RecvResult {
   Summary summary;
-  double seconds = 0;     // first to last frame carrying the magic
-  bool timed_out = false; // stopped by --timeout (or a signal) before every window arrived
-  SocketStats socket;     // kernel counters: drops = frames lost at our socket's buffer
+  std::vector<Judged> judged; // per window, when Expected::keep_judged (networks' fidelity)
+  double seconds = 0;         // first to last frame carrying the magic
+  bool timed_out = false;     // stopped by --timeout (or a signal) before every window arrived
+  SocketStats socket;         // kernel counters: drops = frames lost at our socket's buffer
 };
 
 // Receives until windows 0 .. expect-1 have all arrived (then lingers 100 ms to catch trailing
@@ -57,8 +58,12 @@ struct RecvResult {
 // expected_tags (see tally.hpp for the accounting).
 Result<RecvResult> receive_windows(RawSocket& socket, const Series& series,
                                    std::vector<uint8_t> expected_tags, const RecvOptions& options);
+// The same with results judged too (network regressions) and what each judged frame carried.
+Result<RecvResult> receive_windows(RawSocket& socket, const Series& series, Expected expected,
+                                   const RecvOptions& options);
 
-// Classifies one received frame (already known to carry the magic).
+// Classifies one received frame (already known to carry the magic); for networks also reads the
+// signed 32-bit result field.
 Arrival classify(const Series& series, const ParsedFrame& frame);
 
 } // namespace xdpml::packetgen

@@ -2,6 +2,7 @@
 
 #include "compiler/anova/compile.hpp"
 #include "compiler/anova/reference.hpp"
+#include "contract/contract.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -20,6 +21,14 @@ void store_le64(uint8_t* p, uint64_t v) {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
 }
 
+uint32_t load_le32(const uint8_t* p) {
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+
+void store_le32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
 namespace {
 
 void store_be16(uint8_t* p, uint16_t v) {
@@ -30,33 +39,41 @@ void store_be32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
 }
 
-Failure contract_error(const std::string& origin, const std::string& message) {
-  return fail("I/O contract: " + message, {origin, 0, 0, 1, "section .xdpml.contract"},
-              "recompile the object with this version of `xdpml compile`");
-}
+using contract::contract_error;
+using contract::kMaxFrame;
+using contract::unsigned_field;
 
-// The largest frame we build must fit a standard 1500-byte MTU.
-constexpr uint32_t kMaxFrame = 1514;
-
-// A numeric field that must be an integer in [0, max]. nlohmann's get<uint32_t>() would convert
-// a double (1e20: undefined behaviour) or cut a larger integer to its low bits (2^32 + 42 would
-// read as 42) without a word. Throws like json::at, so the caller's catch names the field.
-uint32_t unsigned_field(const nlohmann::json& object, const char* key, uint64_t max = UINT32_MAX) {
-  const auto& v = object.at(key);
-  const bool in_range = v.is_number_unsigned()  ? v.get<uint64_t>() <= max
-                        : v.is_number_integer() ? v.get<int64_t>() >= 0 &&
-                                                      static_cast<uint64_t>(v.get<int64_t>()) <= max
-                                                : false;
-  if (!in_range)
-    throw std::out_of_range(std::string(key) + " = " + v.dump() + " is not an integer in [0, " +
-                            std::to_string(max) + "]");
-  return static_cast<uint32_t>(v.get<uint64_t>());
+// A network's packet (contract::network_contract checks it) as the tools put it on the wire.
+Result<WireFormat> network_wire_format(const nlohmann::json& c, const std::string& origin) {
+  auto n = contract::network_contract(c, origin);
+  if (!n) return n.failure();
+  WireFormat w;
+  w.model = ModelKind::Network;
+  w.origin = origin;
+  w.encoding = n->signed_features ? Encoding::I32 : Encoding::U32;
+  w.magic_offset = n->magic_offset;
+  w.magic = n->magic;
+  w.tag_offset = n->tag_offset;
+  w.data_offset = n->data_offset;
+  w.samples = n->features;
+  w.stride = 4;
+  w.udp_port = n->udp_port;
+  w.epsilon.clear();
+  w.scale = 0;
+  w.result_offset = n->result_offset;
+  w.result_bytes = n->result_bytes;
+  w.argmax = n->argmax;
+  w.classes = n->classes;
+  w.class_names = n->class_names;
+  w.output_scale = n->output_scale;
+  return w;
 }
 
 } // namespace
 
 uint32_t WireFormat::seq_offset() const {
-  return std::max({magic_offset + 8, tag_offset + 8, data_offset + data_bytes()});
+  return std::max(
+      {magic_offset + 8, tag_offset + 8, data_offset + data_bytes(), result_offset + result_bytes});
 }
 
 Result<WireFormat> wire_format_from_contract(const nlohmann::json& contract,
@@ -65,10 +82,11 @@ Result<WireFormat> wire_format_from_contract(const nlohmann::json& contract,
   w.origin = origin;
   try {
     const std::string model = contract.value("model", "");
+    if (model == "network") return network_wire_format(contract, origin);
     if (model != "anova")
       return contract_error(origin, "model '" + model +
                                         "' is not supported by send/recv (only the ANOVA "
-                                        "segmenter's contract is)");
+                                        "segmenter's and networks' contracts are)");
     const auto& l = contract.at("layout");
     const auto& a = contract.at("anova");
     if (unsigned_field(l, "payload_offset") != kHeaderBytes)
@@ -116,21 +134,11 @@ Result<WireFormat> wire_format_from_contract(const nlohmann::json& contract,
     return contract_error(origin, std::string("missing or malformed field: ") + e.what());
   }
   // The three fields must lie in the payload, apart from each other.
-  struct Field {
-    const char* name;
-    uint64_t begin, end;
-  };
-  const Field fields[] = {{"magic", w.magic_offset, uint64_t{w.magic_offset} + 8},
-                          {"tag", w.tag_offset, uint64_t{w.tag_offset} + 8},
-                          {"data", w.data_offset, uint64_t{w.data_offset} + w.data_bytes()}};
-  for (const auto& f : fields)
-    if (f.begin < kHeaderBytes || f.end > kMaxFrame - kSeqBytes)
-      return contract_error(origin, std::string(f.name) + " at " + std::to_string(f.begin) +
-                                        " lies outside the payload");
-  for (const auto& f : fields)
-    for (const auto& g : fields)
-      if (&f != &g && f.begin < g.end && g.begin < f.end)
-        return contract_error(origin, std::string(f.name) + " overlaps " + g.name);
+  if (auto e = contract::placement_error(
+          {{"magic", w.magic_offset, uint64_t{w.magic_offset} + 8},
+           {"tag", w.tag_offset, uint64_t{w.tag_offset} + 8},
+           {"data", w.data_offset, uint64_t{w.data_offset} + w.data_bytes()}}))
+    return contract_error(origin, *e);
   if (auto p = anova::make_params(w.epsilon, w.scale); !p)
     return contract_error(origin, "parameters: " + p.diagnostics().items().front().message);
   return w;
@@ -199,7 +207,7 @@ std::vector<uint8_t> build_frame(const WireFormat& format, const Endpoints& endp
   store_le64(p + format.tag_offset, 0);
   const size_t n = std::min<size_t>(sample_bytes.size(), format.data_bytes());
   std::memcpy(p + format.data_offset, sample_bytes.data(), n);
-  store_le64(p + format.seq_offset(), seq);
+  store_le64(p + format.seq_offset(), seq); // the result field (networks) stays 0
   return f;
 }
 
@@ -212,6 +220,8 @@ std::optional<ParsedFrame> parse_frame(const WireFormat& format, std::span<const
   r.tag = load_le64(frame.data() + format.tag_offset);
   r.seq = load_le64(frame.data() + format.seq_offset());
   r.sample_bytes = frame.subspan(format.data_offset, format.data_bytes());
+  if (format.result_bytes)
+    r.result_bytes = frame.subspan(format.result_offset, format.result_bytes);
   return r;
 }
 

@@ -2,8 +2,11 @@
 
 #include "compiler/anova/reference.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
+#include <random>
 #include <sstream>
 
 namespace xdpml::anova {
@@ -112,6 +115,99 @@ nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k) {
              "so large that x*scale may reach 2^31, or when the integerized window A sums to " +
                  limit_text + " or more"},
   };
+}
+
+compiler::VerifyCases anova_verify_cases(const AnovaSpec& spec, size_t count) {
+  const uint32_t n = 2 * spec.window;
+  const uint32_t stride = data_stride(spec.input);
+  const bool f64 = spec.input == InputFormat::F64;
+  auto params = make_params(spec.epsilon_text, spec.scale);
+  auto frame = [=](const std::vector<uint8_t>& samples) {
+    std::vector<uint8_t> f(frame_bytes(spec.input, spec.window) + 8, 0);
+    for (size_t i = 0; i < 6; ++i) f[i] = 0xff;
+    f[12] = 0x08;
+    f[14] = 0x45;
+    f[23] = 17;
+    f[36] = kUdpPort >> 8;
+    f[37] = kUdpPort & 0xff;
+    for (int k = 0; k < 8; ++k) f[kMagicOffset + k] = static_cast<uint8_t>(kMagic >> (8 * k));
+    std::copy(samples.begin(), samples.end(), f.begin() + kDataOffset);
+    return f;
+  };
+  auto sample_bytes = [=](const std::vector<uint8_t>& pkt, uint32_t i) {
+    uint64_t v = 0;
+    for (int k = static_cast<int>(stride) - 1; k >= 0; --k)
+      v = (v << 8) | pkt[kDataOffset + i * stride + static_cast<uint32_t>(k)];
+    return v;
+  };
+  compiler::VerifyCases c;
+  c.count = count;
+  const double limit = static_cast<double>(window_sum_limit(spec.window));
+  c.packet = [=](size_t k) {
+    std::mt19937_64 rng(0x5eed + k);
+    std::uniform_real_distribution<double> u(0, 1);
+    // A base level and spread per window, so that both decisions and invalid windows occur.
+    const double top = limit / spec.window / spec.scale; // largest mean that stays valid
+    const double base = top * std::pow(u(rng), 3) * (k % 17 == 0 ? 1.5 : 1.0);
+    const double spread = base * (k % 3 == 0 ? 0.0 : std::pow(u(rng), 2));
+    const double shift = k % 2 ? (spread + base * 0.01) * 8 * u(rng) : 0.0;
+    std::vector<uint8_t> bytes(static_cast<size_t>(n) * stride);
+    for (uint32_t i = 0; i < n; ++i) {
+      double x = base + spread * (u(rng) - 0.5) + (i >= spec.window ? shift : 0.0);
+      x = std::max(x, 0.0);
+      uint64_t v = 0;
+      if (!f64) {
+        v = static_cast<uint64_t>(std::min(x * spec.scale, 4294967295.0));
+      } else {
+        if (k % 11 == 5 && i == k % n) {
+          const double specials[] = {NAN, INFINITY, -1.0, -0.0, 1e300, 5e-324};
+          x = specials[k % 6];
+        }
+        std::memcpy(&v, &x, 8);
+      }
+      for (uint32_t b = 0; b < stride; ++b)
+        bytes[i * stride + b] = static_cast<uint8_t>(v >> (8 * b));
+    }
+    return frame(bytes);
+  };
+  c.expected = [=](const std::vector<uint8_t>& pkt) {
+    std::vector<uint32_t> x(n);
+    int tag = kInvalid;
+    bool valid = true;
+    for (uint32_t i = 0; i < n && valid; ++i) {
+      const uint64_t raw = sample_bytes(pkt, i);
+      if (!f64) {
+        x[i] = static_cast<uint32_t>(raw);
+      } else {
+        double d = 0;
+        std::memcpy(&d, &raw, 8);
+        const auto fixed = program_f64_fixed(d, spec.scale);
+        valid = fixed.has_value();
+        if (valid) x[i] = static_cast<uint32_t>(*fixed);
+      }
+    }
+    if (valid && params) tag = decide_exact(x, *params);
+    auto out = pkt;
+    out[kTagOffset] = static_cast<uint8_t>(tag);
+    return out;
+  };
+  c.describe = [=](const std::vector<uint8_t>& pkt) {
+    std::ostringstream s;
+    s << "samples [";
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint64_t raw = sample_bytes(pkt, i);
+      if (i) s << ", ";
+      if (f64) {
+        double d = 0;
+        std::memcpy(&d, &raw, 8);
+        s << d;
+      } else {
+        s << raw;
+      }
+    }
+    return s.str() + "]";
+  };
+  return c;
 }
 
 Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec,

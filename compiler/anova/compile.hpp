@@ -3,6 +3,7 @@
 
 #include "compiler/anova/frontend.hpp"
 #include "compiler/driver.hpp"
+#include "compiler/verify.hpp"
 #include "support/datafile.hpp"
 
 #include <nlohmann/json.hpp>
@@ -26,6 +27,11 @@ struct ScaleChoice {
 Result<ScaleChoice> choose_scale(const std::vector<DataValue>& calibration, uint32_t window = 8);
 
 nlohmann::json anova_contract(const AnovaSpec& spec, const AnovaConstants& k);
+
+// --verify for a segmenter: `count` random windows (similar and shifted B windows, spreads from
+// 0 to wide, sums near the validity limit; for f64 also NaN, infinities, negative values and
+// -0.0), each expected back with decide_exact's tag.
+compiler::VerifyCases anova_verify_cases(const AnovaSpec& spec, size_t count);
 
 Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec,
                                               const compiler::CompileOptions& options);

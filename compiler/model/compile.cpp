@@ -3,7 +3,10 @@
 #include "compiler/model/lower.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <memory>
+#include <random>
 #include <sstream>
 
 namespace xdpml::model {
@@ -160,10 +163,80 @@ Fidelity measure_fidelity(const Model& m, const QModel& q, const FeatureTable& d
   return fid;
 }
 
+std::vector<std::vector<int64_t>> check_inputs(const QModel& q, const FeatureTable* data,
+                                               size_t count, uint64_t seed) {
+  std::vector<std::vector<int64_t>> out;
+  if (data)
+    for (size_t r = 0; r < data->rows.size() && out.size() < count; ++r)
+      out.push_back(wire_values(q, data->rows[r]));
+  std::mt19937_64 rng(seed);
+  const bool i32 = q.encoding == FeatureEncoding::I32;
+  for (size_t r = 0; out.size() < count; ++r) {
+    std::vector<int64_t> w(q.features);
+    const int mode = static_cast<int>(r % 4);
+    for (uint32_t i = 0; i < q.features; ++i) {
+      const int64_t lo = q.input_lo[i], hi = q.input_hi[i];
+      const auto span = static_cast<uint64_t>(hi - lo + 1);
+      int64_t v = 0;
+      if (mode <= 1)
+        v = lo + static_cast<int64_t>(rng() % span); // inside the range
+      else if (mode == 2)
+        v = lo - static_cast<int64_t>(span) + static_cast<int64_t>(rng() % (3 * span)); // around
+      else
+        v = i32 ? static_cast<int32_t>(rng()) : static_cast<int64_t>(static_cast<uint32_t>(rng()));
+      w[i] = i32 ? std::clamp<int64_t>(v, INT32_MIN, INT32_MAX)
+                 : std::clamp<int64_t>(v, 0, UINT32_MAX);
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+compiler::VerifyCases verify_cases(const QModel& q, const FeatureTable* data, size_t count) {
+  auto inputs =
+      std::make_shared<std::vector<std::vector<int64_t>>>(check_inputs(q, data, count, 1));
+  auto wire_of = [&q](const std::vector<uint8_t>& pkt) {
+    std::vector<int64_t> w(q.features);
+    for (uint32_t i = 0; i < q.features; ++i) {
+      uint32_t v = 0;
+      for (int k = 3; k >= 0; --k)
+        v = (v << 8) | pkt[kFeatureOffset + 4 * i + static_cast<uint32_t>(k)];
+      w[i] = q.encoding == FeatureEncoding::I32 ? static_cast<int64_t>(static_cast<int32_t>(v)) : v;
+    }
+    return w;
+  };
+  compiler::VerifyCases c;
+  c.count = inputs->size();
+  c.packet = [inputs, &q](size_t k) { return model_frame(q.features, (*inputs)[k], k); };
+  c.expected = [&q, wire_of](const std::vector<uint8_t>& pkt) {
+    const Decision d = decide(q, wire_of(pkt));
+    auto out = pkt;
+    out[compiler::kTagOffset] = d.tag;
+    if (q.output == OutputKind::Regression)
+      for (int k = 0; k < 4; ++k)
+        out[kResultOffset + static_cast<uint32_t>(k)] =
+            static_cast<uint8_t>(static_cast<uint64_t>(d.result) >> (8 * k));
+    return out;
+  };
+  c.describe = [wire_of](const std::vector<uint8_t>& pkt) {
+    std::string s = "wire features [";
+    const auto w = wire_of(pkt);
+    for (size_t i = 0; i < w.size(); ++i) s += (i ? ", " : "") + std::to_string(w[i]);
+    return s + "]";
+  };
+  return c;
+}
+
 Result<CompiledNetwork> compile_model(const Model& m, const FeatureTable* calib,
                                       const ModelCompileOptions& o) {
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  };
+  auto t = Clock::now();
   auto quantized = quantize(m, calib, o.quant);
   if (!quantized) return quantized.failure();
+  const double quantize_ms = ms_since(t);
   const QModel& q = quantized->q;
   Lowered lowered = lower_model(q, {o.match});
   auto compiled =
@@ -187,6 +260,10 @@ Result<CompiledNetwork> compile_model(const Model& m, const FeatureTable* calib,
       bool all32 = true, any = false;
       if (dense_index < lowered.accumulators.size())
         for (int node : lowered.accumulators[dense_index]) {
+          // A pass may have folded the node away (x + 0, x * 1): it then stands for its operand.
+          while (node >= 0 && static_cast<size_t>(node) < ir.nodes.size() &&
+                 ir.nodes[static_cast<size_t>(node)].dead)
+            node = ir.nodes[static_cast<size_t>(node)].args[0];
           if (node < 0 || static_cast<size_t>(node) >= ir.info.size()) continue;
           const auto& info = ir.info[static_cast<size_t>(node)];
           lo = any ? std::min(lo, info.lo) : info.lo;
@@ -211,7 +288,11 @@ Result<CompiledNetwork> compile_model(const Model& m, const FeatureTable* calib,
   }
   out.report = {{"layers", layers}, {"input_scale", qm.input_scale}};
   if (qm.output == OutputKind::Regression) out.report["output_scale"] = qm.output_scale;
+  t = Clock::now();
   if (calib) out.report["fidelity_on_calibration"] = measure_fidelity(m, qm, *calib).to_json(qm);
+  out.report["phases_ms"] = {{"quantize", quantize_ms},
+                             {"lower_compile_object", out.compiled.compile_ms},
+                             {"fidelity", ms_since(t)}};
   return out;
 }
 

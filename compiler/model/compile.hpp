@@ -8,6 +8,7 @@
 #include "compiler/model/features.hpp"
 #include "compiler/model/graph.hpp"
 #include "compiler/model/quantize.hpp"
+#include "compiler/verify.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -39,6 +40,16 @@ struct Fidelity {
   nlohmann::json to_json(const QModel& q) const;
 };
 Fidelity measure_fidelity(const Model& m, const QModel& q, const FeatureTable& data);
+
+// Inputs for differential checks (--verify, tests): the rows of `data` (when given), then
+// random rows inside the clamp ranges, around them (exercising the clamps) and arbitrary
+// 32-bit patterns, in that rotation, until `count` wire vectors.
+std::vector<std::vector<int64_t>> check_inputs(const QModel& q, const FeatureTable* data,
+                                               size_t count, uint64_t seed);
+
+// --verify for a compiled network: `count` packets from check_inputs, each expected to come
+// back with decide()'s tag and result.
+compiler::VerifyCases verify_cases(const QModel& q, const FeatureTable* data, size_t count);
 
 // The float model back in the JSON model format (the contract carries it).
 nlohmann::json model_to_json(const Model& m);

@@ -20,6 +20,11 @@ constexpr uint32_t kResultOffset = compiler::kDataOffset;      // frame offset 5
 constexpr uint32_t kFeatureOffset = compiler::kDataOffset + 8; // frame offset 66
 uint32_t model_frame_bytes(uint32_t features);
 
+// A frame the program owns: Ethernet (broadcast) / IPv4 / UDP 6666, magic, tag 0, result 0, the
+// wire features, and an 8-byte sequence number `seq` after them.
+std::vector<uint8_t> model_frame(uint32_t features, const std::vector<int64_t>& wire,
+                                 uint64_t seq = 0);
+
 struct LowerOptions {
   compiler::MatchSpec match;
 };

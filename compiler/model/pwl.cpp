@@ -31,12 +31,12 @@ struct Fitter {
   double target(int64_t x) const { return F[static_cast<size_t>(x - lo)]; }
 
   // The minimax-shifted chord of [a, b] as (slope, offset) in 2^-kShift units, and its error
-  // bound estimated on at most ~256 samples.
+  // bound estimated on at most ~128 samples.
   std::pair<Int, Int> line(int64_t a, int64_t b) const {
     const double fa = target(a), fb = target(b);
     const double m = b > a ? (fb - fa) / static_cast<double>(b - a) : 0.0;
     double dmin = 0, dmax = 0;
-    const int64_t step = std::max<int64_t>(1, (b - a) / 256);
+    const int64_t step = std::max<int64_t>(1, (b - a) / 128);
     for (int64_t x = a; x <= b; x += step) {
       const double d = target(x) - (fa + m * static_cast<double>(x - a));
       dmin = std::min(dmin, d), dmax = std::max(dmax, d);
@@ -49,7 +49,7 @@ struct Fitter {
   double seg_error(int64_t a, int64_t b) const {
     const auto [slope, offset] = line(a, b);
     double e = 0;
-    const int64_t step = std::max<int64_t>(1, (b - a) / 256);
+    const int64_t step = std::max<int64_t>(1, (b - a) / 128);
     for (int64_t x = a; x <= b; x += step)
       e = std::max(e, std::fabs(static_cast<double>((slope * x + offset) >> kShift) - target(x)));
     return e;
@@ -94,7 +94,7 @@ PwlFit fit_pwl(Curve c, double in_scale, double out_scale, int segments) {
     f.F[static_cast<size_t>(x - f.lo)] = curve(c, static_cast<double>(x) / in_scale) * out_scale;
   const size_t inner = static_cast<size_t>(std::max(1, segments - 2));
   double lo_tol = 0, hi_tol = out_scale; // hi_tol always succeeds (one flat segment is < 1 off)
-  for (int it = 0; it < 40; ++it) {
+  for (int it = 0; it < 24; ++it) {      // to 2^-24 of the output scale: far below one unit
     const double mid = (lo_tol + hi_tol) / 2;
     (f.cover(mid, inner).size() <= inner ? hi_tol : lo_tol) = mid;
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 namespace xdpml::model {
@@ -63,6 +64,7 @@ private:
   const QuantizeOptions& o_;
   Quantized out_;
   Stage s_;
+  std::optional<Failure> error_; // the first requantization that cannot be represented
 
   SourceLocation loc(const Layer& l) const { return {m_.source, 0, 0, 1, l.origin}; }
   Status inputs();
@@ -291,7 +293,9 @@ void Quantizer::requant(const std::string& name, const std::string& origin,
     Int mult = 0;
     for (int p = 40; p >= 0; --p) {
       const double mf = std::round(std::ldexp(r, pre + p));
-      if (mf > 2147483647.0) continue;
+      // An upscaling factor that does not fit 31 bits even without a fraction: a 64-bit
+      // multiply (the range pass then widens it, or refuses what cannot fit 64 bits).
+      if (mf > 2147483647.0 && (p > 0 || mf > 1e12)) continue;
       const Int mi = static_cast<Int>(mf);
       if (mp * mi + (p ? Int{1} << (p - 1) : 0) <= kS32Max || p == 0) {
         post = p;
@@ -299,6 +303,13 @@ void Quantizer::requant(const std::string& name, const std::string& origin,
         break;
       }
     }
+    if (mult == 0 && r > 0 && !error_)
+      error_ = fail("cannot requantize " + name + " channel " + std::to_string(j) +
+                        ": the scale factor " + fmt(r) +
+                        " is outside what a 64-bit multiply "
+                        "and shift can represent",
+                    {m_.source, 0, 0, 1, origin},
+                    "check the model's scales (output.scale, input.scale)");
     op.pre[j] = pre;
     op.post[j] = post;
     op.mult[j] = static_cast<int64_t>(mult);
@@ -468,15 +479,18 @@ Result<Quantized> Quantizer::run() {
                    ? std::ldexp(1.0, static_cast<int>(std::floor(std::log2(2147483000.0 / proven))))
                    : 1.0;
     if (raw || target != s_.scale[0]) requant("output", "output", {target});
+    if (error_) return *error_;
     if (s_.lo[0] < -kS32Max - 1 || s_.hi[0] > kS32Max)
       return fail("the output may not fit the 32-bit result field at scale " + fmt(target) +
                       ": proven range [" + compiler::to_string(s_.lo[0]) + ", " +
                       compiler::to_string(s_.hi[0]) + "]",
                   {m_.source, 0, 0, 1, "output"}, "lower output.scale");
     q.output_scale = target;
+    if (error_) return *error_;
   } else if (raw && !s_.common_scale()) {
     common_activation("output", "output");
   }
+  if (error_) return *error_;
   return out_;
 }
 

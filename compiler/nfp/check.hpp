@@ -62,7 +62,8 @@ struct ProgramSummary {
   std::string type; // "xdp" / "sched_cls"
   size_t insns = 0; // eBPF instructions (slots), including subprograms
   size_t functions = 1;
-  uint64_t estimated_nfp_insns = 0; // §4.2 estimate including the fixed overhead
+  uint64_t estimated_nfp_insns = 0;    // §4.2 estimate including the fixed overhead
+  std::vector<uint32_t> per_insn_cost; // the estimate per slot of `section` (fixed part excluded)
   uint32_t budget = 0;
   uint32_t stack_bytes = 0; // NFP stack use (nfp_bpf_get_stack_usage)
   std::optional<uint64_t> max_packet_offset;

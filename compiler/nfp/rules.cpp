@@ -132,7 +132,7 @@ public:
           if (di.valid) text_[{si, di.index}] = di.text;
       }
     }
-    if (auto c = compiler::read_contract(o); c && c->contains("provenance")) {
+    if (auto c = contract::read_contract(o); c && c->contains("provenance")) {
       contract_section_ = c->value("section", std::string(compiler::kProgramSection));
       for (const auto& e : (*c)["provenance"])
         if (e.contains("insn") && e.contains("node"))
@@ -519,6 +519,7 @@ private:
     sum.insns = p.insns.size();
     sum.functions = p.funcs.size();
     sum.estimated_nfp_insns = cost.total;
+    sum.per_insn_cost = cost.per_insn;
     sum.budget = prof_.max_nfp_insns;
     sum.stack_bytes = stack_usage(p);
     if (max_pkt_ >= 0) sum.max_packet_offset = static_cast<uint64_t>(max_pkt_);
@@ -560,15 +561,27 @@ private:
     }
     // R-SIZE-1
     const uint64_t budget = prof_.max_nfp_insns;
-    if (cost.total > budget)
-      add({"R-SIZE-1", FindingSeverity::E, p.name, p.section_name, std::nullopt, "", "",
-           "program too long: an estimated " + std::to_string(cost.total) +
-               " NFP instructions (incl. " + std::to_string(cost.overhead) +
-               " fixed) exceed the budget of " + std::to_string(budget) +
-               " (dmesg \"instruction limit reached\", extack \"program too long\")",
-           "prefer alu32, fewer 64-bit multiplies and fewer packet/stack accesses; calibrate "
-           "with `bpftool prog dump jited` and --nfp-max-insns"});
-    else if (cost.total * 10 > budget * 9)
+    if (cost.total > budget) {
+      // Point at the instruction where the running estimate passes the budget: with xdpml's
+      // provenance, the finding then names the model node (layer) that does not fit.
+      uint64_t running = cost.overhead;
+      std::optional<size_t> over;
+      for (size_t i = 0; i < cost.per_insn.size() && !over; ++i)
+        if ((running += cost.per_insn[i]) > budget) over = i;
+      const std::string msg = "program too long: an estimated " + std::to_string(cost.total) +
+                              " NFP instructions (incl. " + std::to_string(cost.overhead) +
+                              " fixed) exceed the budget of " + std::to_string(budget) +
+                              (over ? "; the budget runs out at this instruction" : "") +
+                              " (dmesg \"instruction limit reached\", extack \"program too long\")";
+      const std::string hint =
+          "prefer alu32, fewer 64-bit multiplies and fewer packet/stack accesses; calibrate "
+          "with `bpftool prog dump jited` and --nfp-max-insns";
+      if (over)
+        add_at(p, *over, "R-SIZE-1", FindingSeverity::E, msg, hint);
+      else
+        add({"R-SIZE-1", FindingSeverity::E, p.name, p.section_name, std::nullopt, "", "", msg,
+             hint});
+    } else if (cost.total * 10 > budget * 9)
       add({"R-SIZE-1", FindingSeverity::W, p.name, p.section_name, std::nullopt, "", "",
            "an estimated " + std::to_string(cost.total) +
                " NFP instructions is within 10% of "

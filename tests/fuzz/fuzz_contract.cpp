@@ -2,11 +2,15 @@
 //
 // Input, either
 //   JSON: taken as an object's I/O contract (what `xdpml info --json` prints). send/recv trust
-//     nothing in it, so wire_format_from_contract must refuse it with a diagnostic or give a
-//     format whose fields lie in [42, 1514 - 8) apart from each other; then a series of
-//     generated values goes through Series::make, expected_tags (exact) and build_frame ->
-//     parse_frame, which must give back the sample bytes. An object with an "anova" member is
-//     also compiled with the parameters it states (below).
+//     nothing in it, so contract::parse_contract must take its text without crashing, and
+//     wire_format_from_contract must refuse it with a diagnostic or give a format whose fields
+//     lie in [42, 1514 - 8) apart from each other; then a series of generated values goes
+//     through Series::make, expected_tags (exact) and build_frame -> parse_frame, which must give
+//     back the sample bytes. A network's contract ("model": "network") instead goes through
+//     network_from_contract (refused with a diagnostic, or its quantized network answers every
+//     random row inside the wire ranges with a valid tag) and the same frame round trip, the
+//     result field included. An object with an "anova" member is also compiled with the
+//     parameters it states (below).
 //   anything else: compile parameters from the first bytes (spec_from_bytes), epsilon being the
 //     rest of the input as text.
 // A compile must fail with a diagnostic or produce an object whose contract
@@ -15,8 +19,11 @@
 // Nothing is loaded into the kernel.
 #include "compiler/anova/compile.hpp"
 #include "compiler/anova/reference.hpp"
+#include "contract/contract.hpp"
 #include "fuzz_common.hpp"
+#include "packetgen/network.hpp"
 #include "packetgen/series.hpp"
+#include "packetgen/traffic.hpp"
 #include "packetgen/wire.hpp"
 
 #include <nlohmann/json.hpp>
@@ -65,12 +72,13 @@ void require_diagnostic(const Diagnostics& d, const char* what) {
 
 // ---- 1. the contract as send/recv read it ------------------------------------------------
 
+struct Field {
+  const char* name;
+  uint64_t begin, end;
+};
+
 // Computed in 64 bits: the format's own uint32 arithmetic is what is being checked.
 void check_layout(const packetgen::WireFormat& w, const std::string& contract) {
-  struct Field {
-    const char* name;
-    uint64_t begin, end;
-  };
   const Field fields[] = {{"magic", w.magic_offset, uint64_t{w.magic_offset} + 8},
                           {"tag", w.tag_offset, uint64_t{w.tag_offset} + 8},
                           {"data", w.data_offset, w.data_offset + uint64_t{w.samples} * w.stride}};
@@ -164,13 +172,71 @@ void check_frames(const packetgen::WireFormat& w, const std::string& contract, R
   }
 }
 
+// A network's format: result, tag, magic and data in the payload, apart; rows that its quantized
+// network answers; frames that parse back with their features and result.
+void fuzz_network(const packetgen::WireFormat& w, const json& contract, const std::string& text) {
+  const Field fields[] = {{"magic", w.magic_offset, uint64_t{w.magic_offset} + 8},
+                          {"tag", w.tag_offset, uint64_t{w.tag_offset} + 8},
+                          {"result", w.result_offset, uint64_t{w.result_offset} + w.result_bytes},
+                          {"data", w.data_offset, w.data_offset + uint64_t{w.samples} * 4}};
+  uint64_t last = 0;
+  for (const auto& f : fields) {
+    if (f.begin < packetgen::kHeaderBytes || f.end > 1514 - packetgen::kSeqBytes)
+      fuzz::die(std::string("accepted network contract puts ") + f.name + " outside [42, 1506)",
+                text);
+    last = std::max(last, f.end);
+  }
+  for (const auto& f : fields)
+    for (const auto& g : fields)
+      if (&f != &g && f.begin < g.end && g.begin < f.end)
+        fuzz::die(std::string("accepted network contract overlaps ") + f.name + " and " + g.name,
+                  text);
+  if (w.frame_size() > 1514 || w.seq_offset() != last || w.stride != 4 || w.samples == 0 ||
+      w.result_bytes != 4 ||
+      (w.encoding != packetgen::Encoding::I32 && w.encoding != packetgen::Encoding::U32))
+    fuzz::die("accepted network contract with an unusable layout", text);
+  auto net = packetgen::network_from_contract(contract, w, true);
+  if (!net) {
+    require_diagnostic(net.diagnostics(), "network_from_contract");
+    return;
+  }
+  if (net->q.features != w.samples || net->wire_min.size() != w.samples)
+    fuzz::die("network_from_contract accepted a quantized model of another width", text);
+  Rng rng{hash_bytes(reinterpret_cast<const uint8_t*>(text.data()), text.size())};
+  const auto series =
+      packetgen::random_network_series(w, net->wire_min, net->wire_max, 3, rng.next());
+  const auto expected = packetgen::network_expected(series, net->q);
+  for (size_t r = 0; r < series.windows(); ++r) {
+    const uint64_t tag = expected.tags[r];
+    if (w.argmax ? (tag < 1 || tag > w.classes) : tag != 1)
+      fuzz::die("the quantized network answered tag " + std::to_string(tag), text);
+    const uint64_t seq = rng.next();
+    auto frame = packetgen::build_frame(w, {}, series.window_bytes(r), seq);
+    packetgen::store_le32(&frame[w.result_offset], 0x80000001u);
+    const auto parsed = packetgen::parse_frame(w, frame);
+    if (!parsed || !parsed->complete || parsed->seq != seq)
+      fuzz::die("parse_frame(build_frame(...)) lost a network frame's fields", text);
+    packetgen::ParsedFrame as_row = *parsed;
+    as_row.seq = r;
+    const auto a = packetgen::classify(series, as_row);
+    if (!a.intact || a.result != INT32_MIN + 1)
+      fuzz::die("a network frame did not classify back to its row and result", text);
+  }
+}
+
 void fuzz_contract(const json& contract) {
+  const std::string text = contract.dump(1);
+  if (auto c = contract::parse_contract(text); !c)
+    require_diagnostic(c.diagnostics(), "parse_contract");
   auto w = packetgen::wire_format_from_contract(contract, "<fuzz>");
   if (!w) {
     require_diagnostic(w.diagnostics(), "wire_format_from_contract");
     return;
   }
-  const std::string text = contract.dump(1);
+  if (w->model == packetgen::ModelKind::Network) {
+    fuzz_network(*w, contract, text);
+    return;
+  }
   check_layout(*w, text);
   // samples == 2 * window as the contract writes it (compared as JSON numbers, so 8.5 or
   // 2^32 + 8 is not 8); a missing window means 8.

@@ -2,10 +2,16 @@
 // sequence numbers, the receiver's accounting (lost, duplicated, reordered, corrupted) on
 // synthetic arrivals, reference tags, pcap files, testbed names; and, where BPF programs can be
 // loaded, generated frames through the compiled program (BPF_PROG_TEST_RUN) against the tags
-// the receiver expects.
+// the receiver expects. Networks (`compile model` contracts) the same way: their frames byte by
+// byte, rows and wire values, the bit-exact reference (tags and results), accounting and the
+// fidelity figures, and the example models' test rows through the compiled programs.
 #include "bpf/kernel.hpp"
 #include "compiler/anova/compile.hpp"
 #include "compiler/anova/reference.hpp"
+#include "compiler/model/compile.hpp"
+#include "compiler/model/json_import.hpp"
+#include "measure/bench.hpp"
+#include "packetgen/network.hpp"
 #include "packetgen/pcap.hpp"
 #include "packetgen/series.hpp"
 #include "packetgen/tally.hpp"
@@ -586,4 +592,399 @@ TEST_CASE("packetgen: generated frames through the compiled program get the expe
     CHECK(sum.corrupted == 0);
     CHECK(sum.ok == (s->windows() + 2) / 3);
   }
+}
+
+// ---- networks -------------------------------------------------------------------------------
+
+namespace {
+
+struct NetworkExample {
+  model::FeatureTable test;
+  compiler::CompiledModel compiled;
+  WireFormat format;
+  Network net;
+};
+
+NetworkExample network_example(const std::string& name, bool strict = false, bool u32 = false) {
+  const std::string dir = testing::source_path("examples/models/" + name + "/");
+  auto m = model::read_model_json_file(dir + "model.json");
+  REQUIRE(m);
+  if (u32) {
+    m->input.encoding = model::FeatureEncoding::U32;
+    for (double& v : m->input.min) v = std::max(v, 0.0);
+  }
+  auto calib = model::read_feature_csv(dir + "calib.csv", m->input.features);
+  REQUIRE(calib);
+  auto test = model::read_feature_csv(dir + "test.csv", m->input.features);
+  REQUIRE(test);
+  model::ModelCompileOptions o;
+  o.match.strict_align = strict;
+  auto compiled = model::compile_model(*m, &*calib, o);
+  INFO((compiled ? "" : compiled.diagnostics().render()));
+  REQUIRE(compiled);
+  auto f = wire_format_from_contract(compiled->compiled.contract, name + ".o");
+  INFO((f ? "" : f.diagnostics().render()));
+  REQUIRE(f);
+  auto net = network_from_contract(compiled->compiled.contract, *f, true);
+  INFO((net ? "" : net.diagnostics().render()));
+  REQUIRE(net);
+  return {std::move(*test), std::move(compiled->compiled), *f, std::move(*net)};
+}
+
+// What a correct program answers for row w: the reference's tag and result written in place.
+std::vector<uint8_t> answered(const NetworkExample& ex, const Series& s, const Expected& e,
+                              size_t w) {
+  auto frame = build_frame(ex.format, {}, s.window_bytes(w), w);
+  frame[ex.format.tag_offset] = e.tags[w];
+  if (!e.results.empty())
+    store_le32(&frame[ex.format.result_offset], static_cast<uint32_t>(e.results[w]));
+  return frame;
+}
+
+} // namespace
+
+TEST_CASE("packetgen: network frames follow the contract byte by byte", "[packetgen][network]") {
+  for (const char* name : {"classifier", "aurora"}) {
+    INFO(name);
+    const auto ex = network_example(name);
+    const WireFormat& f = ex.format;
+    const auto& l = ex.compiled.contract["layout"];
+    const uint32_t n = ex.net.q.features;
+    CHECK(f.model == ModelKind::Network);
+    CHECK(f.encoding == Encoding::I32);
+    CHECK(f.samples == n);
+    CHECK(f.stride == 4);
+    CHECK(f.magic_offset == 42);
+    CHECK(f.tag_offset == 50);
+    CHECK(f.result_offset == 58);
+    CHECK(f.result_bytes == 4);
+    CHECK(f.data_offset == 66);
+    CHECK(f.argmax == (std::string(name) == "classifier"));
+    // The sequence number directly follows the features.
+    CHECK(f.seq_offset() == 66 + 4 * n);
+    CHECK(f.seq_offset() == l["frame_bytes"].get<uint32_t>());
+    CHECK(f.frame_size() == 66 + 4 * n + 8);
+
+    const Series s = network_series(f, ex.net.q, ex.test);
+    CHECK(s.rows());
+    REQUIRE(s.windows() == ex.test.rows.size());
+    const size_t row = 3;
+    const auto wire = model::wire_values(ex.net.q, ex.test.rows[row]);
+    CHECK(s.row_wire(row) == wire);
+    Endpoints ep;
+    const auto fr = build_frame(f, ep, s.window_bytes(row), row);
+    REQUIRE(fr.size() == f.frame_size());
+    CHECK(be16(fr, 12) == 0x0800);
+    CHECK(be16(fr, 16) == fr.size() - 14);
+    CHECK(be16(fr, 18) == row);
+    CHECK(ipv4_checksum({fr.data() + 14, 20}) == 0);
+    CHECK(be16(fr, 36) == 6666);
+    CHECK(be16(fr, 38) == fr.size() - 34);
+    CHECK(std::string(fr.begin() + 42, fr.begin() + 50) == "!zjxtql!");
+    CHECK(load_le64(&fr[50]) == 0); // tag: please process
+    CHECK(load_le64(&fr[58]) == 0); // result and its reserved half
+    for (uint32_t i = 0; i < n; ++i) {
+      INFO("feature " << i);
+      CHECK(static_cast<int32_t>(le32(&fr[66 + 4 * i])) == wire[i]);
+    }
+    CHECK(load_le64(&fr[66 + 4 * n]) == row);
+
+    // What a program writes parses back: tag, the signed result, the features untouched.
+    auto out = fr;
+    out[50] = 1;
+    store_le32(&out[58], static_cast<uint32_t>(-123456));
+    const auto p = parse_frame(f, out);
+    REQUIRE(p);
+    CHECK(p->complete);
+    CHECK(p->tag == 1);
+    CHECK(p->seq == row);
+    CHECK(p->result_bytes.size() == 4);
+    CHECK(std::equal(p->sample_bytes.begin(), p->sample_bytes.end(), fr.begin() + 66));
+    const auto a = classify(s, *p);
+    CHECK(a.intact);
+    CHECK(a.result == -123456);
+    // A feature changed in flight: not that row's frame any more.
+    auto damaged = out;
+    damaged[66 + 4 * (n - 1)] ^= 1;
+    CHECK_FALSE(classify(s, *parse_frame(f, damaged)).intact);
+    // Cut inside the features: ours, incomplete.
+    const auto cut = parse_frame(f, std::span<const uint8_t>(out.data(), 66 + 2));
+    REQUIRE(cut);
+    CHECK_FALSE(cut->complete);
+  }
+}
+
+TEST_CASE("packetgen: network rows on the wire, u32 features and random rows",
+          "[packetgen][network]") {
+  const auto ex = network_example("classifier", false, true);
+  CHECK(ex.format.encoding == Encoding::U32);
+  const Series s = network_series(ex.format, ex.net.q, ex.test);
+  for (size_t r = 0; r < s.windows(); r += 17) {
+    const auto wire = s.row_wire(r);
+    CHECK(wire == model::wire_values(ex.net.q, ex.test.rows[r]));
+    for (auto v : wire) CHECK(v >= 0);
+  }
+  // Words above 2^31 stay unsigned; in an i32 contract they are negative.
+  WireFormat u = ex.format, i = ex.format;
+  u.samples = i.samples = 1;
+  i.encoding = Encoding::I32;
+  CHECK(Series::from_rows(u, {0xfffffffeu, 7}, "x").row_wire(0) ==
+        std::vector<int64_t>{4294967294});
+  CHECK(Series::from_rows(i, {0xfffffffeu, 7}, "x").row_wire(0) == std::vector<int64_t>{-2});
+  CHECK(Series::from_rows(i, {0xfffffffeu, 7}, "x").windows() == 2);
+
+  const auto r1 = random_network_series(ex.format, ex.net.wire_min, ex.net.wire_max, 50);
+  const auto r2 = random_network_series(ex.format, ex.net.wire_min, ex.net.wire_max, 50);
+  REQUIRE(r1.windows() == 50);
+  bool varied = false;
+  for (size_t r = 0; r < 50; ++r) {
+    CHECK(r1.row_wire(r) == r2.row_wire(r)); // seeded
+    const auto w = r1.row_wire(r);
+    for (size_t k = 0; k < w.size(); ++k) {
+      CHECK(w[k] >= ex.net.wire_min[k]);
+      CHECK(w[k] <= ex.net.wire_max[k]);
+    }
+    varied = varied || w != r1.row_wire(0);
+  }
+  CHECK(varied);
+}
+
+TEST_CASE("packetgen: network tags and results against the bit-exact reference",
+          "[packetgen][network]") {
+  for (const char* name : {"classifier", "aurora"}) {
+    INFO(name);
+    const auto ex = network_example(name);
+    const bool regression = !ex.format.argmax;
+    const Series s = network_series(ex.format, ex.net.q, ex.test);
+    const Expected e = network_expected(s, ex.net.q);
+    REQUIRE(e.tags.size() == s.windows());
+    CHECK(e.results.size() == (regression ? s.windows() : 0u));
+    CHECK(e.keep_judged);
+    for (size_t w = 0; w < s.windows(); ++w) {
+      const auto d = model::decide(ex.net.q, model::wire_values(ex.net.q, ex.test.rows[w]));
+      REQUIRE(e.tags[w] == d.tag);
+      if (regression) REQUIRE(e.results[w] == d.result);
+    }
+
+    // Every row answered as the reference says (row 5 twice, row 9 never, row 2 with the wrong
+    // tag, row 4 with a result off by one, a damaged frame): the accounting and the figures.
+    Tally tally(e, s.windows());
+    for (size_t w = s.windows(); w-- > 0;) {
+      if (w == 9) continue;
+      auto frame = answered(ex, s, e, w);
+      if (w == 2)
+        frame[ex.format.tag_offset] = regression ? 0 : static_cast<uint8_t>(3 - e.tags[w]);
+      if (w == 4 && regression)
+        store_le32(&frame[ex.format.result_offset], static_cast<uint32_t>(e.results[w] + 1));
+      tally.add(classify(s, *parse_frame(ex.format, frame)));
+      if (w == 5) tally.add(classify(s, *parse_frame(ex.format, frame)));
+    }
+    auto damaged = answered(ex, s, e, 7);
+    damaged[ex.format.data_offset] ^= 0x80;
+    tally.add(classify(s, *parse_frame(ex.format, damaged)));
+    const auto sum = tally.summary();
+    CHECK(sum.results_judged == regression);
+    CHECK(sum.windows == s.windows());
+    CHECK(sum.lost == 1);
+    CHECK(sum.first_lost == std::vector<uint64_t>{9});
+    CHECK(sum.duplicated == 1);
+    CHECK(sum.corrupted == 1);
+    CHECK(sum.reordered == s.windows() - 2); // descending: every judged row after the first
+    const uint64_t bad = regression ? 2 : 1;
+    CHECK(sum.mismatched == bad);
+    CHECK(sum.ok == s.windows() - 1 - bad);
+    CHECK(sum.received == s.windows() - 1 + 2);
+    REQUIRE(sum.first_mismatches.size() == bad);
+    CHECK(sum.first_mismatches[0].window == 2);
+    CHECK(sum.first_mismatches[0].expected == e.tags[2]);
+    if (regression) {
+      CHECK(sum.first_mismatches[0].got == 0);
+      CHECK(sum.unprocessed == 1);
+      CHECK(sum.first_mismatches[1].window == 4);
+      CHECK(sum.first_mismatches[1].got == 1);
+      CHECK(sum.first_mismatches[1].expected_result == e.results[4]);
+      CHECK(sum.first_mismatches[1].got_result == e.results[4] + 1);
+    }
+    const auto& judged = tally.judged();
+    REQUIRE(judged.size() == s.windows());
+    CHECK_FALSE(judged[9].arrived);
+    CHECK(judged[0].arrived);
+    CHECK(judged[0].tag == e.tags[0]);
+    if (regression) CHECK(judged[0].result == e.results[0]);
+  }
+}
+
+TEST_CASE("packetgen: network fidelity is the compiler's on the reference's answers",
+          "[packetgen][network]") {
+  for (const char* name : {"classifier", "aurora"}) {
+    INFO(name);
+    const auto ex = network_example(name);
+    const Series s = network_series(ex.format, ex.net.q, ex.test);
+    const Expected e = network_expected(s, ex.net.q);
+    std::vector<Judged> judged(s.windows());
+    for (size_t w = 0; w < s.windows(); ++w)
+      judged[w] = {true, e.tags[w], e.results.empty() ? 0 : e.results[w]};
+    REQUIRE(ex.net.float_model);
+    const auto want = model::measure_fidelity(*ex.net.float_model, ex.net.q, ex.test);
+    const auto got = network_fidelity(ex.net, ex.test, judged);
+    CHECK(got.float_model);
+    CHECK(got.rows == ex.test.rows.size());
+    CHECK(got.unanswered == 0);
+    CHECK(got.labelled == ex.test.rows.size());
+    const auto j = got.to_json();
+    if (ex.format.argmax) {
+      CHECK(got.agree == want.agree);
+      CHECK(got.quantized_correct == want.quantized_correct);
+      CHECK(got.float_correct == want.float_correct);
+      // The example's float model: 161 of 171 right (examples/models/README.md).
+      CHECK(got.float_correct == 161);
+      CHECK(j.at("argmax_agreement").get<double>() == Approx(double(want.agree) / 171));
+      CHECK(j.at("float_accuracy").get<double>() == Approx(161.0 / 171));
+      CHECK(j.contains("quantized_accuracy"));
+    } else {
+      CHECK(got.mean_abs == Approx(want.mean_abs).epsilon(1e-12));
+      CHECK(got.max_abs == want.max_abs);
+      CHECK(got.max_abs < 0.02);
+      CHECK(got.float_label_mean_abs < 0.01);
+      CHECK(j.at("mean_abs_error").get<double>() == got.mean_abs);
+      CHECK(j.contains("quantized_label_mean_abs_error"));
+      CHECK(j.contains("float_label_mean_abs_error"));
+    }
+    // Unanswered frames (tag 0) and rows that never came are left out.
+    judged[0] = {true, 0, 0};
+    judged[1].arrived = false;
+    const auto fewer = network_fidelity(ex.net, ex.test, judged);
+    CHECK(fewer.rows == ex.test.rows.size() - 2);
+    CHECK(fewer.unanswered == 1);
+    CHECK(fewer.to_json().at("unanswered") == 1);
+  }
+}
+
+TEST_CASE("packetgen: malformed network contracts are refused with the object's name",
+          "[packetgen][network]") {
+  const auto ex = network_example("classifier");
+  const auto good = ex.compiled.contract;
+  auto refused = [&](nlohmann::json c, const std::string& needle) {
+    std::string text;
+    if (auto f = wire_format_from_contract(c, "net.o"); !f)
+      text = f.diagnostics().render();
+    else if (auto n = network_from_contract(c, *f, true); !n)
+      text = n.diagnostics().render();
+    INFO(text);
+    REQUIRE_FALSE(text.empty());
+    CHECK(text.find("net.o") != std::string::npos);
+    CHECK(text.find(needle) != std::string::npos);
+  };
+  auto c = good;
+  c["layout"]["features"] = 7;
+  c["layout"]["frame_bytes"] = 94;
+  c["input"]["features"] = 7;
+  c["input"]["wire_min"].push_back(0);
+  c["input"]["wire_max"].push_back(0);
+  refused(c, "quantized model takes 6 i32 features");
+  c = good;
+  c["output"]["classes"] = 3;
+  refused(c, "disagrees with the contract's output");
+  c = good;
+  c.erase("quantized");
+  refused(c, "no quantized model");
+  c = good;
+  c["quantized"]["features"] = "six";
+  refused(c, "quantized:");
+  c = good;
+  c["float_model"]["layers"] = nlohmann::json::array();
+  refused(c, "float");
+  c = good;
+  c["layout"]["tag_offset"] = 54;
+  refused(c, "overlaps");
+  // No float model: still checked bit-exactly, only the float figures are missing.
+  c = good;
+  c.erase("float_model");
+  auto f = wire_format_from_contract(c, "net.o");
+  REQUIRE(f);
+  auto n = network_from_contract(c, *f, true);
+  REQUIRE(n);
+  CHECK_FALSE(n->float_model);
+  CHECK(network_tag_name(*f, 0) == "unprocessed");
+  CHECK(network_tag_name(*f, 1) == "class 0 (malignant)");
+  CHECK(network_tag_name(*f, 2) == "class 1 (benign)");
+  CHECK(network_tag_name(*f, 3) == "unknown");
+}
+
+TEST_CASE("packetgen: network test rows through the compiled programs get the reference's answers",
+          "[packetgen][network][kernel]") {
+  if (!bpf::can_load_programs()) {
+    WARN("BPF program loading unavailable (not root?): kernel checks skipped");
+    return;
+  }
+  for (const char* name : {"classifier", "aurora"})
+    for (bool strict : {false, true}) {
+      INFO(name << (strict ? " --strict-align" : ""));
+      const auto ex = network_example(name, strict);
+      bpf::LoadOptions lo;
+      lo.prog_flags = strict ? 1u : 0u; // BPF_F_STRICT_ALIGNMENT
+      auto prog = bpf::load_program(ex.compiled.program.insns, lo);
+      INFO((prog ? "" : prog.diagnostics().render()));
+      REQUIRE(prog);
+      const Series s = network_series(ex.format, ex.net.q, ex.test);
+      Tally tally(network_expected(s, ex.net.q), s.windows());
+      Endpoints ep;
+      for (size_t w = 0; w < s.windows(); ++w) {
+        const auto frame = build_frame(ex.format, ep, s.window_bytes(w), w);
+        auto r = bpf::test_run(prog->fd.get(), frame);
+        REQUIRE(r);
+        REQUIRE(r->retval == 2); // XDP_PASS
+        auto p = parse_frame(ex.format, r->data_out);
+        REQUIRE(p);
+        tally.add(classify(s, *p));
+      }
+      const auto sum = tally.summary();
+      CHECK(sum.ok == s.windows());
+      CHECK(sum.mismatched == 0);
+      CHECK(sum.corrupted == 0);
+      CHECK(sum.lost == 0);
+      const auto fid = network_fidelity(ex.net, ex.test, tally.judged());
+      CHECK(fid.rows == s.windows());
+    }
+}
+
+// bench (measure/) builds its packets with this module; for regressions it also checks the
+// result field of every timed run against the reference.
+TEST_CASE("packetgen: bench judges a network's results on the frames built here",
+          "[packetgen][network][kernel]") {
+  if (!bpf::can_load_programs()) {
+    WARN("BPF program loading unavailable (not root?): kernel checks skipped");
+    return;
+  }
+  const auto ex = network_example("aurora");
+  auto prog = bpf::load_program(ex.compiled.program.insns, {});
+  REQUIRE(prog);
+  const Series s = network_series(ex.format, ex.net.q, ex.test);
+  const Expected e = network_expected(s, ex.net.q);
+  measure::BenchTarget t;
+  t.name = "aurora";
+  t.fds = {prog->fd.get()};
+  for (size_t w = 0; w < 4; ++w) {
+    t.packets.push_back(build_frame(ex.format, {}, s.window_bytes(w), w));
+    t.windows.push_back(w);
+    t.expected_tag.push_back(e.tags[w]);
+    // Row 2's expected result is off by one: that run must be reported.
+    t.expected_result.push_back(e.results[w] + (w == 2 ? 1 : 0));
+  }
+  measure::BenchOptions o;
+  o.runs = 4;
+  o.run_ms = 0.5;
+  o.floor_loads = 1;
+  o.tag_offset = ex.format.tag_offset;
+  o.result_offset = ex.format.result_offset;
+  auto r = measure::run_bench({t}, o);
+  INFO((r ? "" : r.diagnostics().render()));
+  REQUIRE(r);
+  const auto& tr = r->targets[0];
+  CHECK(tr.checked == 4);
+  CHECK(tr.tags_ok == 3);
+  REQUIRE(tr.mismatches.size() == 1);
+  CHECK_THAT(tr.mismatches[0], Catch::Contains("window 2: result " + std::to_string(e.results[2]) +
+                                               ", expected " + std::to_string(e.results[2] + 1)));
+  CHECK_FALSE(r->tags_ok());
 }
