@@ -91,7 +91,10 @@ def main():
             w(f"    y[j] = ((x[j] >> pre{k}[{jj}]) * mult{k}[{jj}] + r) >> post;")
             w("  }")
         elif kind == "relu":
-            w(f"  for (int j = 0; j < {m}; j++) y[j] = x[j] > 0 ? x[j] : 0;")
+            # Branch-free (x & ~(x >> 31)): with `x > 0 ? x : 0` every neuron doubles the paths the
+            # verifier walks, and it gives up at a million instructions (seen on the classifier).
+            w(unroll)
+            w(f"  for (int j = 0; j < {m}; j++) y[j] = x[j] & ~(x[j] >> 31);")
         elif kind == "leaky_relu":
             w(f"  for (int j = 0; j < {m}; j++) {{ i64 l = (x[j] * mult{k}[0]) >> post{k}[0]; y[j] = x[j] > l ? x[j] : l; }}")
         elif kind == "clamp":

@@ -170,6 +170,7 @@ struct ModelArgs {
   bool json = false;
   int weight_bits = 16;
   int pwl_segments = 16;
+  double calib_margin = 0.1;
   bool verify = false;
   size_t verify_samples = 10000;
   std::string eval;
@@ -187,6 +188,7 @@ int run_model(const ModelArgs& a) {
   model::ModelCompileOptions o;
   o.quant.weight_bits = a.weight_bits;
   o.quant.pwl_segments = a.pwl_segments;
+  o.quant.calib_margin = a.calib_margin;
   o.match = {a.match == "full" ? MatchMode::Full : MatchMode::Magic, a.strict_align};
   o.codegen.target = a.target == "nfp" ? Target::Nfp : Target::Kernel;
   o.codegen.print_ir = a.print_ir;
@@ -387,6 +389,10 @@ void register_commands(CLI::App& app, int* exit_code) {
                "only naturally aligned packet accesses (BPF_F_STRICT_ALIGNMENT)");
   mc->add_option("--weight-bits", ma->weight_bits, "largest integer weight magnitude, in bits")
       ->check(CLI::Range(4, 24))
+      ->capture_default_str();
+  mc->add_option("--calib-margin", ma->calib_margin,
+                 "widen input ranges taken from --calib by this fraction of their span per side")
+      ->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
   mc->add_option("--pwl-segments", ma->pwl_segments, "segments of the tanh/sigmoid approximations")
       ->check(CLI::Range(3, 64))

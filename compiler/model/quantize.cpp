@@ -99,6 +99,10 @@ Status Quantizer::inputs() {
       lo[i] = hi[i] = calib_->rows[0][i];
       for (const auto& row : calib_->rows)
         lo[i] = std::min(lo[i], row[i]), hi[i] = std::max(hi[i], row[i]);
+      const double margin = (hi[i] - lo[i]) * o_.calib_margin;
+      // Never across zero for a feature that is non-negative (u32 cannot carry it).
+      lo[i] = lo[i] >= 0 ? std::max(0.0, lo[i] - margin) : lo[i] - margin;
+      hi[i] += margin;
     }
   }
   // Per-feature scales unless the model fixes one, or its first layer comes pre-quantized

@@ -33,6 +33,10 @@ struct QuantizeOptions {
   int pwl_segments = 16;        // tanh/sigmoid segments (compare-tree depth ceil(log2))
   double pwl_in_scale = 4096;   // tanh/sigmoid input: Q12
   double pwl_out_scale = 16384; // tanh/sigmoid output: Q14
+  // Input ranges taken from calibration data (no input.min/max) are widened by this fraction
+  // of their span on each side: a test row slightly outside the calibrated range is then not
+  // clamped (the proof covers the widened range).
+  double calib_margin = 0.1;
 };
 
 struct LayerReport {

@@ -48,6 +48,14 @@ check "a small model fits the NFP budget and passes its own check" $([ $? -eq 0 
 "$XDPML" check --target nfp "$work/small.o" >/dev/null
 check "xdpml check --target nfp accepts it" $?
 
+cat >"$work/tanh.json" <<'JSON'
+{"xdpml_model": 1, "input": {"features": 3, "min": [-1, -1, -1], "max": [1, 1, 1]},
+ "layers": [{"type": "dense", "weights": [[0.5, -1, 0.25], [1, 1, -1]], "bias": [0.5, -1]}, {"type": "tanh"},
+            {"type": "dense", "weights": [[1, -1]], "bias": [0]}, {"type": "sigmoid"}]}
+JSON
+"$XDPML" compile model "$work/tanh.json" --target nfp --json -o "$work/tanh.o" >"$work/tanh.out"
+check "tanh and sigmoid compare trees are offload-legal (--target nfp)" $([ $? -eq 0 ] && py 'import json,sys; j=json.load(open(sys.argv[1])); assert j["nfp"]["checked"] and j["nfp"]["programs"][0]["estimated_nfp_insns"] < 2800' "$work/tanh.out"; echo $?)
+
 printf '{"xdpml_model": 1, "input": {"features": 2}, "layers": [{"type": "conv2d"}]}' >"$work/bad.json"
 "$XDPML" compile model "$work/bad.json" -o "$work/x.o" 2>"$work/err"
 check "an unknown layer is an error naming the field" $([ $? -eq 1 ] && grep -q 'field layers\[0\].type: unknown layer type "conv2d"' "$work/err" && [ ! -e "$work/x.o" ]; echo $?)

@@ -76,9 +76,20 @@ TEST_CASE("quantized examples stay close to the float model (torch's outputs)", 
     CHECK(float_vs_torch < 1e-5); // the importer's float model is torch's model
     CHECK(mean <= 0.0025);
     CHECK(worst <= 0.01);
-    // The ONNX export compiles to the same fidelity.
+    // The ONNX export (no declared ranges: calibration ranges with their margin) is as close.
     auto onnx = compile_model(load("aurora", "model.onnx"), &calib, {});
     REQUIRE(onnx);
+    const QModel& qo = onnx->quantized.q;
+    double osum = 0, oworst = 0;
+    for (size_t r = 0; r < test.rows.size(); ++r) {
+      const double got =
+          static_cast<double>(decide(qo, wire_values(qo, test.rows[r])).result) / qo.output_scale;
+      osum += std::fabs(got - torch->rows[r][0]);
+      oworst = std::max(oworst, std::fabs(got - torch->rows[r][0]));
+    }
+    INFO("ONNX: mean " << osum / 1000 << " max " << oworst);
+    CHECK(osum / static_cast<double>(test.rows.size()) <= 0.0025);
+    CHECK(oworst <= 0.01);
   }
   SECTION("classifier: argmax agreement >= 99.5%, accuracy within 0.5 points of float") {
     const Model m = load("classifier");
@@ -166,6 +177,27 @@ TEST_CASE("bad models and data: exact errors", "[model]") {
   REQUIRE_FALSE(q);
   CHECK(first_error(q.failure()) == "the model declares no input ranges (input.min/max) and no "
                                     "calibration data was given");
+  // Pre-quantized weights too large for any register: the range pass refuses, naming the node.
+  // 129 weights of 2^24 and one of -1 on u32 features: the sum spans beyond both int64 and
+  // uint64.
+  auto list = [](const std::string& v, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += (i ? "," : "") + v;
+    return out;
+  };
+  auto huge = read_model_json_text(
+      R"({"xdpml_model": 1, "input": {"features": 130, "encoding": "u32", "scale": 1, "min": [)" +
+          list("0", 130) + R"(], "max": [)" + list("4294967295", 130) +
+          R"(]}, "layers": [{"type": "dense", "weights_int": [[)" + list("16777216", 129) +
+          R"(, -1]], "weight_scale": 1}]})",
+      "huge.json");
+  REQUIRE(huge);
+  auto refused = compile_model(*huge, nullptr, {});
+  REQUIRE_FALSE(refused);
+  CHECK(first_error(refused.failure()) ==
+        "value may not fit in 64 bits: proven range [-4294967295, 9295429628728442880] [%523 = "
+        "sub %522, %136    ; [-4294967295, 9295429628728442880]    ; layers[0][0]]");
+  CHECK(refused.diagnostics().items()[0].location.context.starts_with("model node 'layers[0]["));
   // An output scale the 32-bit result field cannot carry.
   auto big = read_model_json_text(R"({"xdpml_model": 1,
     "input": {"features": 1, "min": [-1000], "max": [1000]},
