@@ -75,6 +75,41 @@ Access access_of(const MI& m) {
   }
 }
 
+// a cmp b  <=>  b mirrored(cmp) a
+Cmp mirrored(Cmp c) {
+  switch (c) {
+  case Cmp::Lt:
+    return Cmp::Gt;
+  case Cmp::Le:
+    return Cmp::Ge;
+  case Cmp::Gt:
+    return Cmp::Lt;
+  case Cmp::Ge:
+    return Cmp::Le;
+  default:
+    return c; // Eq, Ne
+  }
+}
+
+// !(a cmp b)  <=>  a negated(cmp) b
+Cmp negated(Cmp c) {
+  switch (c) {
+  case Cmp::Eq:
+    return Cmp::Ne;
+  case Cmp::Ne:
+    return Cmp::Eq;
+  case Cmp::Lt:
+    return Cmp::Ge;
+  case Cmp::Le:
+    return Cmp::Gt;
+  case Cmp::Gt:
+    return Cmp::Le;
+  case Cmp::Ge:
+    return Cmp::Lt;
+  }
+  return c;
+}
+
 const OpcodeInfo* opcode(const std::string& name) {
   return bpf::find_opcode(name);
 }
@@ -334,10 +369,7 @@ void Generator::lower(int i) {
     Cmp c = n.cmp;
     if (is_const(a) && !is_const(b)) {
       std::swap(a, b);
-      static const std::map<Cmp, Cmp> mirror = {{Cmp::Eq, Cmp::Eq}, {Cmp::Ne, Cmp::Ne},
-                                                {Cmp::Lt, Cmp::Gt}, {Cmp::Le, Cmp::Ge},
-                                                {Cmp::Gt, Cmp::Lt}, {Cmp::Ge, Cmp::Le}};
-      c = mirror.at(c);
+      c = mirrored(c);
     }
     Operand bo = operand(b, info.cmp.is32);
     jump(c, info.cmp, reg_for(a, info.cmp.is32), bo, n.exit);
@@ -382,21 +414,15 @@ void Generator::lower_select(int i) {
   int keep = n.args[0], other = n.args[1];
   Cmp keep_if = n.op == Opcode::Min ? Cmp::Le : Cmp::Ge; // min: a <= b keeps a
   if (n.op == Opcode::Select) keep = n.args[2], other = n.args[3], keep_if = n.cmp;
-  static const std::map<Cmp, Cmp> negate = {{Cmp::Eq, Cmp::Ne}, {Cmp::Ne, Cmp::Eq},
-                                            {Cmp::Lt, Cmp::Ge}, {Cmp::Le, Cmp::Gt},
-                                            {Cmp::Gt, Cmp::Le}, {Cmp::Ge, Cmp::Lt}};
   if (is_const(other) && !is_const(keep)) {
     std::swap(keep, other);
-    keep_if = negate.at(keep_if);
+    keep_if = negated(keep_if);
   }
   int a = n.args[0], b = n.args[1];
   if (is_const(a) && !is_const(b)) {
     // Compare with the constant on the right: mirror the condition.
     std::swap(a, b);
-    static const std::map<Cmp, Cmp> mirror = {{Cmp::Eq, Cmp::Eq}, {Cmp::Ne, Cmp::Ne},
-                                              {Cmp::Lt, Cmp::Gt}, {Cmp::Le, Cmp::Ge},
-                                              {Cmp::Gt, Cmp::Lt}, {Cmp::Ge, Cmp::Le}};
-    keep_if = mirror.at(keep_if);
+    keep_if = mirrored(keep_if);
   }
   // Fetch every register before the branch: materialisation must not happen on one path only.
   R lhs = reg_for(a, info.cmp.is32);
