@@ -1,4 +1,5 @@
 #include "asm/commands.hpp"
+#include "support/input_file.hpp"
 
 #include "asm/assembler.hpp"
 #include "asm/disassembler.hpp"
@@ -37,11 +38,9 @@ int run_asm(const AsmArgs& a) {
     ss << std::cin.rdbuf();
     source = ss.str();
   } else {
-    std::ifstream in(a.input, std::ios::binary);
-    if (!in) return report_failure(fail("cannot open '" + a.input + "'", {a.input}), a.json);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    source = ss.str();
+    auto text = read_input_file(a.input, "assembly file");
+    if (!text) return report_failure(text.failure(), a.json);
+    source = std::move(*text);
   }
   auto object = assemble(source, {a.input == "-" ? "<stdin>" : a.input});
   if (!object) return report_failure(object.failure(), a.json);

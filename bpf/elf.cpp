@@ -1,5 +1,8 @@
 #include "bpf/elf.hpp"
 
+#include "support/input_file.hpp"
+#include "support/output_file.hpp"
+
 #include <gelf.h>
 #include <libelf.h>
 #include <sys/mman.h>
@@ -200,32 +203,13 @@ Result<std::vector<uint8_t>> write_elf(const ObjectFile& object) {
 Status write_elf_file(const ObjectFile& object, const std::string& path) {
   auto image = write_elf(object);
   if (!image) return image.failure();
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      return fail("cannot write '" + path + "': " + strerror(errno), {path},
-                  "check that the directory exists and is writable");
-    out.write(reinterpret_cast<const char*>(image->data()),
-              static_cast<std::streamsize>(image->size()));
-    if (!out) {
-      std::remove(tmp.c_str());
-      return fail("short write to '" + tmp + "'", {path});
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return fail("cannot rename output into place: " + std::string(strerror(errno)), {path});
-  }
-  return ok_status();
+  return write_output_file(path, std::span<const uint8_t>(*image));
 }
 
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cannot open '" + path + "': " + strerror(errno), {path});
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  return bytes;
+  auto text = read_input_file(path, "object");
+  if (!text) return text.failure();
+  return std::vector<uint8_t>(text->begin(), text->end());
 }
 
 Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& origin) {

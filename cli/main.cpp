@@ -6,6 +6,7 @@
 #include "measure/commands.hpp"
 #include "packetgen/commands.hpp"
 #include "support/cli_support.hpp"
+#include "support/output_file.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -35,6 +36,11 @@ int main(int argc, char** argv) {
               << "\n  hint: this is a bug in xdpml; please report the command line and its input "
                  "files\n";
     return xdpml::kExitInputError;
+  }
+  // Output that did not arrive (a full disk, a closed pipe) is a failure, not exit 0.
+  if (auto st = xdpml::flush_stdout(); !st) {
+    std::cerr << st.diagnostics().render();
+    if (exit_code == xdpml::kExitOk) exit_code = xdpml::kExitInputError;
   }
   return exit_code;
 }

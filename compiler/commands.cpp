@@ -7,6 +7,7 @@
 #include "compiler/model/json_import.hpp"
 #include "compiler/verify.hpp"
 #include "support/cli_support.hpp"
+#include "support/output_file.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -47,10 +48,7 @@ void print_verify(const KernelCheck& c) {
 }
 
 Status write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  if (!out) return fail("cannot write '" + path + "'", {path});
-  out << text;
-  return ok_status();
+  return write_output_file(path, std::string_view(text));
 }
 
 int run_anova(const AnovaArgs& a) {

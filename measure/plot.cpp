@@ -1,5 +1,7 @@
 #include "measure/plot.hpp"
 
+#include "support/output_file.hpp"
+
 #include "measure/stats.hpp"
 
 #include <algorithm>
@@ -163,23 +165,7 @@ std::string histogram_svg(const std::vector<HistogramSeries>& series, const Hist
 }
 
 Status write_text_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return fail("cannot write " + path + ": " + std::string(strerror(errno)));
-    out << text;
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return fail("cannot write " + path + ": " + std::string(strerror(errno)));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    return fail("cannot write " + path + ": " + std::string(strerror(e)));
-  }
-  return ok_status();
+  return write_output_file(path, std::string_view(text));
 }
 
 } // namespace xdpml::measure

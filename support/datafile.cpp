@@ -1,4 +1,5 @@
 #include "support/datafile.hpp"
+#include "support/input_file.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -68,11 +69,9 @@ Result<std::vector<DataValue>> parse_data(const std::string& text, const std::st
 }
 
 Result<std::vector<DataValue>> read_data_file(const std::string& path, int column) {
-  std::ifstream in(path);
-  if (!in) return fail("cannot open data file '" + path + "': " + strerror(errno), {path});
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_data(ss.str(), path, column);
+  auto text = read_input_file(path, "data file");
+  if (!text) return text.failure();
+  return parse_data(*text, path, column);
 }
 
 } // namespace xdpml

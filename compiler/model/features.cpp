@@ -1,4 +1,5 @@
 #include "compiler/model/features.hpp"
+#include "support/input_file.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -124,12 +125,9 @@ Result<FeatureTable> read_feature_csv_text(const std::string& text, uint32_t fea
 }
 
 Result<FeatureTable> read_feature_csv(const std::string& path, uint32_t features) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cannot read '" + path + "'", {path}, "check the path");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return fail("cannot read '" + path + "'", {path});
-  return read_feature_csv_text(ss.str(), features, path);
+  auto text = read_input_file(path, "feature file");
+  if (!text) return text.failure();
+  return read_feature_csv_text(*text, features, path);
 }
 
 } // namespace xdpml::model

@@ -1,6 +1,7 @@
 #include "compiler/model/json_import.hpp"
 
 #include "compiler/model/onnx_import.hpp"
+#include "support/input_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -339,12 +340,9 @@ Result<Model> read_model_json_text(const std::string& text, const std::string& o
 }
 
 Result<Model> read_model_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cannot read model '" + path + "'", {path}, "check the path");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return fail("cannot read model '" + path + "'", {path});
-  return read_model_json_text(ss.str(), path);
+  auto text = read_input_file(path, "model");
+  if (!text) return text.failure();
+  return read_model_json_text(*text, path);
 }
 
 Result<Model> read_model_file(const std::string& path) {

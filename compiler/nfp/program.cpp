@@ -287,7 +287,7 @@ public:
     std::sort(entries.begin(), entries.end());
     entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
     if (entries.empty() || entries.front() != 0) entries.insert(entries.begin(), 0);
-    for (size_t k = 0; k < entries.size(); ++k) {
+    for (size_t k = 0; k < entries.size() && !p.insns.empty(); ++k) {
       Function f;
       f.start = entries[k];
       f.end = k + 1 < entries.size() ? entries[k + 1] : p.insns.size();
@@ -573,6 +573,14 @@ Result<ObjectModel> build_model(const bpf::ObjectFile& object,
     if (sec.name == ".text" && other_code) continue;
     bool any = false;
     for (const auto* s : function_symbols(object, static_cast<int>(si))) {
+      // A damaged object can name code outside its section; libbpf refuses such programs
+      // too ("crosses section boundary"), so this is the object's error, not a finding.
+      if (s->value % bpf::kInsnBytes != 0 || s->value >= sec.data.size() ||
+          s->size > sec.data.size() - s->value)
+        return fail("function symbol '" + s->name + "' (offset " + std::to_string(s->value) +
+                        ", size " + std::to_string(s->size) + ") does not lie inside section '" +
+                        sec.name + "' (" + std::to_string(sec.data.size()) + " bytes)",
+                    {"<object>", 0, 0, 1, "symbol table"}, "the object is damaged; rebuild it");
       if (s->bind == STB_LOCAL) continue;
       entries.push_back({static_cast<int>(si), s->value / bpf::kInsnBytes, s->name});
       any = true;

@@ -86,5 +86,33 @@ check "bench on a malformed contract exits 1 naming the field" $([ $? -eq 1 ] &&
 "$XDPML" send --dev xdpml-nodev0 --obj "$work/badc.o" --data "$(dirname "$0")/../../examples/prices.txt" 2>"$work/err"
 check "send on a malformed contract exits 1 before sending" $([ $? -eq 1 ] && grep -q 'malformed' "$work/err"; echo $?)
 
+# Output files the way compilers write them (issue 12): never replace what is not a regular file,
+# never exit 0 with output that did not arrive.
+"$XDPML" compile anova -o /dev/null >/dev/null
+check "-o /dev/null writes into the device and leaves it a device" $([ $? -eq 0 ] && [ -c /dev/null ]; echo $?)
+"$XDPML" compile anova -o "$work/ok.o" -S /dev/full >/dev/null 2>"$work/err"
+check "-S /dev/full fails with exit 1 naming the file" $([ $? -eq 1 ] && grep -q "cannot write '/dev/full': No space left on device" "$work/err"; echo $?)
+"$XDPML" compile anova -o /dev/full >/dev/null 2>"$work/err"
+check "-o /dev/full fails with exit 1" $([ $? -eq 1 ] && grep -q 'No space left on device' "$work/err"; echo $?)
+"$XDPML" compile anova -o "$work/ok.o" --json >/dev/full 2>"$work/err"
+check "a report to a full standard output fails with exit 1" $([ $? -eq 1 ] && grep -q 'cannot write to standard output' "$work/err"; echo $?)
+ln -s "$work/target.o" "$work/link.o"
+"$XDPML" compile anova -o "$work/link.o" >/dev/null
+check "-o through a symlink keeps the link and writes its target" $([ -L "$work/link.o" ] && [ -f "$work/target.o" ] && llvm-readelf -h "$work/target.o" >/dev/null; echo $?)
+mkfifo "$work/fifo"
+cat "$work/fifo" >"$work/fifo.out" &
+"$XDPML" compile anova -o "$work/fifo" >/dev/null
+wait
+check "-o FIFO writes into the FIFO and leaves it a FIFO" $([ -p "$work/fifo" ] && cmp -s "$work/fifo.out" "$work/ok.o"; echo $?)
+"$XDPML" compile anova -o "$work" >/dev/null 2>"$work/err"
+check "-o DIRECTORY is an error naming it" $([ $? -eq 1 ] && grep -q 'it is a directory' "$work/err"; echo $?)
+for cmd in "asm $work -o $work/d.o" "disasm $work" "info $work" "compile model $work -o $work/d.o" \
+  "compile anova --scale auto --calib $work -o $work/d.o"; do
+  # shellcheck disable=SC2086
+  "$XDPML" $cmd >/dev/null 2>"$work/err"
+  check "a directory as input is an error (xdpml ${cmd%% *})" $([ $? -eq 1 ] && grep -q 'is a directory' "$work/err"; echo $?)
+done
+check "no temporary files are left behind" $([ -z "$(find "$work" -name '.*.XXXXXX' -o -name '.*.o.*' | head -1)" ]; echo $?)
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

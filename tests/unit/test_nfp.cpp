@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <bpf/btf.h>
+#include <elf.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -534,4 +535,18 @@ TEST_CASE("nfp: a global subprogram (BTF linkage) is R-CALL-5", "[nfp]") {
   CHECK(global->findings[0].rule == "R-CALL-5");
   CHECK(global->findings[0].insn == 1u);
   CHECK(global->findings[0].message.find("subprogram 'sub' is global") != std::string::npos);
+}
+
+TEST_CASE("a function symbol outside its section is an error and no crash", "[nfp]") {
+  // Found by bit-flipping compiled objects: the checker indexed past the section (issue 12).
+  auto m = anova::compile_anova({}, {});
+  REQUIRE(m);
+  bpf::ObjectFile obj = m->object;
+  for (auto& s : obj.symbols)
+    if (s.type == STT_FUNC) s.value = uint64_t{1} << 40;
+  auto r = nfp::check_nfp(obj, {});
+  REQUIRE_FALSE(r);
+  CHECK(r.diagnostics().items()[0].message ==
+        "function symbol 'xdpml_anova' (offset 1099511627776, size 776) does not lie inside "
+        "section 'xdp' (776 bytes)");
 }
