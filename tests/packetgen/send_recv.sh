@@ -217,7 +217,7 @@ if attach xdpgeneric "$T/u32.o"; then
     bad=$(tcpdump -r "$T/tx.pcap" -nn -vv 2>/dev/null | grep -c 'bad cksum' || true)
     e2e_expect "tcpdump -vv finds no bad IPv4 checksum" "$bad" 0
   else
-    echo "skip tcpdump is not installed: pcap files not read back"
+    e2e_fail "tcpdump is installed (scripts/setup.sh installs it): pcap files not read back"
   fi
 fi
 

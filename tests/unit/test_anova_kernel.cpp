@@ -17,12 +17,6 @@ using namespace xdpml::anova;
 
 namespace {
 
-bool no_kernel() {
-  static const bool usable = bpf::can_load_programs();
-  if (!usable) WARN("BPF program loading unavailable (not root?): kernel checks skipped");
-  return !usable;
-}
-
 struct Loaded {
   compiler::CompiledModel model;
   bpf::LoadedProgram prog;
@@ -124,7 +118,7 @@ std::array<uint32_t, 16> random_window(std::mt19937_64& rng) {
 
 TEST_CASE("anova u32: kernel tags equal the bit-exact reference on 100,000+ random windows",
           "[anova][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   struct Config {
     const char* eps;
     uint32_t scale;
@@ -169,7 +163,7 @@ TEST_CASE("anova u32: kernel tags equal the bit-exact reference on 100,000+ rand
 }
 
 TEST_CASE("anova f64: in-eBPF conversion and decision equal the reference", "[anova][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   std::mt19937_64 rng(11);
   const std::pair<uint32_t, const char*> configs[] = {
       {16384u, "0.1"}, {100u, "0.25"}, {1u, "3"}, {1000u, "0.005"}};
@@ -230,7 +224,7 @@ TEST_CASE("anova f64: in-eBPF conversion and decision equal the reference", "[an
 
 TEST_CASE("anova: the example series agrees with the exact and decimal references",
           "[anova][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   auto data = read_data_file(testing::source_path("examples/prices.txt"));
   REQUIRE(data);
   REQUIRE(data->size() > 1000);
@@ -277,7 +271,7 @@ TEST_CASE("anova: the example series agrees with the exact and decimal reference
 }
 
 TEST_CASE("anova: packets it does not own pass untouched", "[anova][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   for (auto input : {InputFormat::U32, InputFormat::F64}) {
     for (auto match : {MatchMode::Magic, MatchMode::Full}) {
       AnovaSpec spec;
@@ -335,7 +329,7 @@ TEST_CASE("anova: packets it does not own pass untouched", "[anova][kernel]") {
 }
 
 TEST_CASE("anova edge windows: sigma^2 = 0, epsilon = 0, largest values", "[anova][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   AnovaSpec spec;
   const auto l = compile_and_load(spec);
   AnovaSpec zero = spec;
@@ -368,7 +362,7 @@ TEST_CASE("anova edge windows: sigma^2 = 0, epsilon = 0, largest values", "[anov
 
 TEST_CASE("anova f64: negative, NaN, infinite and too large samples give tag 3",
           "[anova][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   AnovaSpec spec;
   spec.input = InputFormat::F64;
   const auto l = compile_and_load(spec);
@@ -396,7 +390,7 @@ TEST_CASE("anova f64: negative, NaN, infinite and too large samples give tag 3",
 }
 
 TEST_CASE("anova --target nfp programs keep the exact semantics", "[anova][kernel][nfp]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   std::mt19937_64 rng(3);
   for (auto input : {InputFormat::U32, InputFormat::F64}) {
     AnovaSpec spec;
@@ -428,7 +422,7 @@ TEST_CASE("anova --target nfp programs keep the exact semantics", "[anova][kerne
 
 TEST_CASE("anova: --strict-align objects load with and without BPF_F_STRICT_ALIGNMENT",
           "[anova][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   for (auto input : {InputFormat::U32, InputFormat::F64}) {
     AnovaSpec spec;
     spec.input = input;

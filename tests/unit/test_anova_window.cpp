@@ -20,12 +20,6 @@ namespace {
 
 constexpr uint32_t kWindows[] = {2, 4, 8, 16, 32, 64};
 
-bool no_kernel() {
-  static const bool usable = bpf::can_load_programs();
-  if (!usable) WARN("BPF program loading unavailable (not root?): kernel checks skipped");
-  return !usable;
-}
-
 AnovaSpec spec_of(uint32_t window, InputFormat input, const char* eps, uint32_t scale) {
   AnovaSpec spec;
   spec.window = window;
@@ -231,7 +225,7 @@ TEST_CASE("anova window: --window 8 is the report's format, other sizes scale th
 
 TEST_CASE("anova window: kernel tags equal decide_exact for every window size (u32)",
           "[anova][window][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   std::mt19937_64 rng(17);
   const std::pair<const char*, uint32_t> configs[] = {{"0.1", 16384}, {"0.333", 7}};
   size_t total = 0, splits = 0, invalid = 0;
@@ -267,7 +261,7 @@ TEST_CASE("anova window: kernel tags equal decide_exact for every window size (u
 
 TEST_CASE("anova window: kernel tags equal decide_exact for every window size (f64)",
           "[anova][window][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   std::mt19937_64 rng(23);
   size_t total = 0, splits = 0;
   for (uint32_t n : kWindows) {
@@ -313,7 +307,7 @@ TEST_CASE("anova window: kernel tags equal decide_exact for every window size (f
 
 TEST_CASE("anova window: frames shorter than the 2N samples pass untouched",
           "[anova][window][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   for (uint32_t n : {2u, 16u, 64u}) {
     const auto spec = spec_of(n, InputFormat::U32, "0.1", 16384);
     const auto l = compile_and_load(spec);

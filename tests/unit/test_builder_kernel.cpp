@@ -14,13 +14,6 @@ using namespace xdpml::bpf;
 using namespace xdpml::testing;
 
 namespace {
-// Returns true (and warns) when the kernel cannot be used, so tests skip instead of lying.
-bool no_kernel() {
-  static const bool usable = can_load_programs();
-  if (!usable) WARN("BPF program loading unavailable (not root?): kernel checks skipped");
-  return !usable;
-}
-
 std::vector<uint8_t> udp_frame(uint16_t port, size_t payload) {
   std::vector<uint8_t> f(42 + payload, 0);
   f[12] = 0x08; // IPv4
@@ -98,7 +91,7 @@ TEST_CASE("builder reports bad programs as errors, not asserts", "[builder]") {
 TEST_CASE(
     "kernel: an assembled program loads and BPF_PROG_TEST_RUN gives the expected verdict and bytes",
     "[kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   // Rewrites byte 42 (first payload byte) to 0x5a and returns XDP_TX for UDP port 6666,
   // passes everything else untouched.
   auto obj = assembler::assemble(R"(
@@ -146,7 +139,7 @@ prog:
 }
 
 TEST_CASE("kernel: the verifier's refusal names the instruction and quotes the log", "[kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   auto obj = assembler::assemble(".text\n w2 = *(u32 *)(r1 + 0)\n w0 = *(u16 *)(r2 + 12)\n exit\n");
   REQUIRE(obj);
   auto prog = load_program(obj->sections[obj->find_section(".text")].data);
@@ -158,7 +151,7 @@ TEST_CASE("kernel: the verifier's refusal names the instruction and quotes the l
 }
 
 TEST_CASE("kernel: builder output is accepted and behaves like its assembly", "[kernel][builder]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   Builder b;
   auto pass = b.new_label();
   b.load(MemSize::W, r2, r1, 0);
@@ -194,7 +187,7 @@ TEST_CASE("kernel: builder output is accepted and behaves like its assembly", "[
 
 TEST_CASE("kernel: an object with a .bpf_map loads through libbpf and updates its map",
           "[kernel][elf]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   auto obj = assembler::assemble(R"(
 	.bpf_map hits, array, 4, 8, 2
 	.section xdp,"ax",@progbits

@@ -170,7 +170,7 @@ TEST_CASE("the register allocator spills under pressure and the program stays co
     CHECK(p->stack_bytes > 0);
     CHECK(p->stack_bytes <= 8 * p->spilled_values);
     CHECK(p->stack_bytes % 8 == 0);
-    if (!bpf::can_load_programs()) continue;
+    if (testing::no_kernel()) return;
     CHECK(kernel_result(*p, pkt, 64) == want);
   }
 }
@@ -218,7 +218,7 @@ TEST_CASE("CondAddOutside: one unsigned compare of x - c, exact where x - c is n
       ++jumps; // conditional: not ja, call or exit
   }
   CHECK(jumps == 2); // the frame-length check and the node's one compare
-  if (!bpf::can_load_programs()) return;
+  if (testing::no_kernel()) return;
   std::vector<std::array<int64_t, 3>> cases = {
       {0, 0, 0},
       {5, 5, 1},

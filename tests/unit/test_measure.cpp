@@ -29,12 +29,6 @@ using namespace xdpml::measure;
 
 namespace {
 
-bool no_kernel() {
-  static const bool usable = bpf::can_load_programs();
-  if (!usable) WARN("BPF program loading unavailable (not root?): kernel checks skipped");
-  return !usable;
-}
-
 // An ANOVA-format frame (magic, tag 0, 16 u32 samples, sequence number).
 std::vector<uint8_t> anova_frame(const std::array<uint32_t, 16>& x) {
   auto f = packetgen::wire_format_osh("osh-u32", 16384, "0.1");
@@ -271,7 +265,7 @@ TEST_CASE("measure bench: the wrapper's layout", "[measure]") {
 }
 
 TEST_CASE("measure bench: the full path is timed, not the early exit", "[measure][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   // 300 dependent divisions after the tag check: thousands of cycles of latency. If bench timed
   // the early exit (as a naive repeated run does from its second repeat on), the padded program
   // would cost what the unpadded one costs.
@@ -314,7 +308,7 @@ TEST_CASE("measure bench: the full path is timed, not the early exit", "[measure
 
 TEST_CASE("measure bench: the ANOVA object's timed runs leave the expected tags",
           "[measure][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   auto m = anova::compile_anova({}, {});
   REQUIRE(m);
   auto p = bpf::load_program(m->program.insns);
@@ -375,7 +369,7 @@ TEST_CASE("measure bench: the ANOVA object's timed runs leave the expected tags"
 }
 
 TEST_CASE("benchmarks/anova_u32_hand.s computes the compiled program's tags", "[measure][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   std::ifstream in(testing::source_path("benchmarks/anova_u32_hand.s"));
   REQUIRE(in.good());
   std::stringstream text;

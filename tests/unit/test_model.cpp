@@ -236,7 +236,7 @@ TEST_CASE("layers whose accumulators cannot fit 32 bits are widened and stay exa
 
 TEST_CASE("compile --verify refuses a program that disagrees with the reference",
           "[model][kernel]") {
-  if (!bpf::can_load_programs()) return;
+  if (testing::no_kernel()) return;
   auto m = read_model_json_text(kTiny, "tiny.json");
   REQUIRE(m);
   auto net = compile_model(*m, nullptr, {});

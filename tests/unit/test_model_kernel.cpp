@@ -19,12 +19,6 @@ using namespace xdpml::model;
 
 namespace {
 
-bool no_kernel() {
-  static const bool usable = bpf::can_load_programs();
-  if (!usable) WARN("BPF program loading unavailable (not root?): kernel checks skipped");
-  return !usable;
-}
-
 struct Example {
   Model model;
   FeatureTable calib, test;
@@ -166,7 +160,7 @@ size_t check_all(const Loaded& l, const std::vector<std::vector<int64_t>>& rows)
 } // namespace
 
 TEST_CASE("compiled networks equal the bit-exact reference in the kernel", "[model][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   struct Variant {
     const char* name;
     compiler::MatchSpec match;
@@ -194,7 +188,7 @@ TEST_CASE("compiled networks equal the bit-exact reference in the kernel", "[mod
 }
 
 TEST_CASE("compiled networks pass frames that are not theirs untouched", "[model][kernel]") {
-  if (no_kernel()) return;
+  if (testing::no_kernel()) return;
   const Example ex = load_example("classifier");
   const Loaded l = compile_and_load(ex, {compiler::MatchMode::Full, false});
   const QModel& q = l.net.quantized.q;

@@ -469,10 +469,7 @@ TEST_CASE("nfp: the ANOVA compiler's --target nfp output", "[nfp][anova]") {
 }
 
 TEST_CASE("nfp: the checker's bounds never beat the kernel verifier's", "[nfp][kernel]") {
-  if (!bpf::can_load_programs()) {
-    WARN("BPF program loading unavailable (not root?): kernel comparison skipped");
-    return;
-  }
+  if (testing::no_kernel()) return;
   size_t compared = 0, programs = 0;
   for (const auto& path : corpus_files()) {
     const CorpusFile f = read_corpus_file(path);

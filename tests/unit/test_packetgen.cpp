@@ -557,10 +557,7 @@ TEST_CASE("packetgen: testbed names must start with xdpml-", "[packetgen]") {
 
 TEST_CASE("packetgen: generated frames through the compiled program get the expected tags",
           "[packetgen][kernel]") {
-  if (!bpf::can_load_programs()) {
-    WARN("BPF program loading unavailable (not root?): kernel checks skipped");
-    return;
-  }
+  if (testing::no_kernel()) return;
   auto values = read_data_file(testing::source_path("examples/prices.txt"));
   REQUIRE(values);
   for (auto input : {anova::InputFormat::U32, anova::InputFormat::F64}) {
@@ -913,10 +910,7 @@ TEST_CASE("packetgen: malformed network contracts are refused with the object's 
 
 TEST_CASE("packetgen: network test rows through the compiled programs get the reference's answers",
           "[packetgen][network][kernel]") {
-  if (!bpf::can_load_programs()) {
-    WARN("BPF program loading unavailable (not root?): kernel checks skipped");
-    return;
-  }
+  if (testing::no_kernel()) return;
   for (const char* name : {"classifier", "aurora"})
     for (bool strict : {false, true}) {
       INFO(name << (strict ? " --strict-align" : ""));
@@ -952,10 +946,7 @@ TEST_CASE("packetgen: network test rows through the compiled programs get the re
 // result field of every timed run against the reference.
 TEST_CASE("packetgen: bench judges a network's results on the frames built here",
           "[packetgen][network][kernel]") {
-  if (!bpf::can_load_programs()) {
-    WARN("BPF program loading unavailable (not root?): kernel checks skipped");
-    return;
-  }
+  if (testing::no_kernel()) return;
   const auto ex = network_example("aurora");
   auto prog = bpf::load_program(ex.compiled.program.insns, {});
   REQUIRE(prog);
