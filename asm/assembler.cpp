@@ -287,7 +287,8 @@ std::optional<Expr> Assembler::parse_expr(const std::vector<Token>& t, size_t& i
       else
         break;
       ++i;
-    } else if (t[i].is_punct("-") && i + 1 < t.size() && t[i + 1].kind == TokenKind::Identifier) {
+    } else if (t[i].is_punct("-") && i + 1 < t.size() &&
+               (t[i + 1].kind == TokenKind::Identifier || t[i + 1].kind == TokenKind::String)) {
       negate = true;
       ++i;
     }
@@ -301,7 +302,8 @@ std::optional<Expr> Assembler::parse_expr(const std::vector<Token>& t, size_t& i
       const uint64_t term =
           negate ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
       e.constant = static_cast<int64_t>(static_cast<uint64_t>(e.constant) + term);
-    } else if (t[i].kind == TokenKind::Identifier) {
+    } else if (t[i].kind == TokenKind::Identifier || t[i].kind == TokenKind::String) {
+      // A quoted name is a symbol too ("fentry/foo"), as LLVM writes names that need quotes.
       std::string& slot = negate ? e.minus : e.plus;
       if (!slot.empty()) {
         error(t[i],
@@ -369,7 +371,8 @@ bool Assembler::match(const CompiledTemplate& tpl, const std::vector<Token>& t, 
         if (!n) return false;
         m.target_rel = n;
         m.target_ref = n->ref;
-      } else if (cur.kind == TokenKind::Identifier && !is_register_like(cur)) {
+      } else if ((cur.kind == TokenKind::Identifier && !is_register_like(cur)) ||
+                 cur.kind == TokenKind::String) {
         m.target_label = cur.text;
         m.target_ref = ref_of(cur);
         ++i;
@@ -380,7 +383,8 @@ bool Assembler::match(const CompiledTemplate& tpl, const std::vector<Token>& t, 
         m.target_ref = n->ref;
       }
     } else if (p == "imm64") {
-      if (cur.kind == TokenKind::Identifier && !is_register_like(cur)) {
+      if ((cur.kind == TokenKind::Identifier && !is_register_like(cur)) ||
+          cur.kind == TokenKind::String) {
         auto e = parse_expr(t, i);
         if (!e) return false;
         m.imm64_expr = e;
@@ -953,7 +957,8 @@ void Assembler::parse_statement(const std::vector<Token>& t) {
   size_t i = 0;
   // Labels: "name:" possibly followed by more on the same line.
   while (i + 1 < t.size() &&
-         (t[i].kind == TokenKind::Identifier || t[i].kind == TokenKind::Number) &&
+         (t[i].kind == TokenKind::Identifier || t[i].kind == TokenKind::Number ||
+          t[i].kind == TokenKind::String) &&
          t[i + 1].is_punct(":")) {
     if (t[i].kind == TokenKind::Number) {
       error(t[i], "numeric local labels are not supported", "use a named label such as .Ltmp1");

@@ -3,6 +3,7 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -52,7 +53,35 @@ std::string hex_bytes(const uint8_t* p, size_t n) {
   return s;
 }
 
-std::string with_addend(const std::string& sym, int64_t addend) {
+// A symbol as LLVM prints it: bare when it is an identifier, else in quotes ("fentry/foo", the
+// section symbols of clang's SEC("fentry/...") programs), so the listing reassembles.
+std::string symbol_text(const std::string& name) {
+  auto ident_char = [](char c, bool first) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '$' ||
+           (!first && std::isdigit(static_cast<unsigned char>(c)));
+  };
+  bool plain = !name.empty();
+  for (size_t i = 0; i < name.size() && plain; ++i) plain = ident_char(name[i], i == 0);
+  if (plain) return name;
+  std::string out = "\"";
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\%03o", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string with_addend(const std::string& raw_sym, int64_t addend) {
+  const std::string sym = symbol_text(raw_sym);
   if (addend == 0) return sym;
   // The magnitude in unsigned arithmetic: -INT64_MIN does not exist as an int64_t.
   const uint64_t magnitude =
@@ -76,7 +105,7 @@ public:
   }
   std::string label_at(int section, uint64_t offset) {
     auto it = by_offset_.find({section, offset});
-    if (it != by_offset_.end()) return it->second.front()->name;
+    if (it != by_offset_.end()) return symbol_text(it->second.front()->name);
     auto& name = generated_[{section, offset}];
     if (name.empty())
       name = ".L" + sanitize(object_.sections[section].name) + "_" +
@@ -184,7 +213,8 @@ Result<std::vector<CodeLine>> decode_section(const ObjectFile& o, int si, LabelP
       if (insn->op->form == Form::LdImm64 && r.type == bpf::kReloc64_64) {
         if (sym.type == STT_SECTION) {
           const auto target = static_cast<uint64_t>(static_cast<uint32_t>(insn->imm));
-          po.imm64_text = sym.section >= 0 ? plan.label_at(sym.section, target) : sym.name;
+          po.imm64_text =
+              sym.section >= 0 ? plan.label_at(sym.section, target) : symbol_text(sym.name);
           // A label at the exact place keeps the addend implicit in the reassembled object.
         } else {
           po.imm64_text = with_addend(sym.name, static_cast<int32_t>(insn->imm));
@@ -195,7 +225,7 @@ Result<std::vector<CodeLine>> decode_section(const ObjectFile& o, int si, LabelP
           po.call_target_text =
               plan.label_at(sym.section, static_cast<uint64_t>(target) * bpf::kInsnBytes);
         } else {
-          po.call_target_text = sym.name;
+          po.call_target_text = symbol_text(sym.name);
         }
       } else {
         comment = "relocation " + bpf::reloc_type_name(r.type) + " " + sym.name + " not applied";
@@ -224,12 +254,13 @@ Result<std::vector<CodeLine>> decode_section(const ObjectFile& o, int si, LabelP
 void print_labels(std::ostream& out, const LabelPlan& plan, int si, uint64_t offset) {
   if (const auto* syms = plan.symbols_at(si, offset)) {
     for (const auto* s : *syms) {
-      if (s->bind == STB_GLOBAL) out << "\t.globl\t" << s->name << '\n';
-      if (s->bind == STB_WEAK) out << "\t.weak\t" << s->name << '\n';
-      if (s->type == STT_FUNC) out << "\t.type\t" << s->name << ",@function\n";
-      if (s->type == STT_OBJECT) out << "\t.type\t" << s->name << ",@object\n";
-      if (s->size) out << "\t.size\t" << s->name << ", " << s->size << '\n';
-      out << s->name << ":\n";
+      const std::string name = symbol_text(s->name);
+      if (s->bind == STB_GLOBAL) out << "\t.globl\t" << name << '\n';
+      if (s->bind == STB_WEAK) out << "\t.weak\t" << name << '\n';
+      if (s->type == STT_FUNC) out << "\t.type\t" << name << ",@function\n";
+      if (s->type == STT_OBJECT) out << "\t.type\t" << name << ",@object\n";
+      if (s->size) out << "\t.size\t" << name << ", " << s->size << '\n';
+      out << name << ":\n";
     }
   }
   if (auto g = plan.generated_at(si, offset)) out << *g << ":\n";

@@ -48,5 +48,44 @@ check "usage error exits 2" $([ $? -eq 2 ]; echo $?)
 "$XDPML" --version >/dev/null
 check "--version exits 0" $?
 
+# disasm -> asm round trip of a clang object whose names need quoting (SEC("fentry/...") makes a
+# section symbol "fentry/foo" that debug info and BTF.ext relocate against), with a BTF map.
+cat >"$work/fentry.c" <<'C'
+#include <linux/bpf.h>
+#define SEC(x) __attribute__((section(x), used))
+struct {
+  int (*type)[BPF_MAP_TYPE_ARRAY];
+  int (*max_entries)[4];
+  unsigned int *key;
+  unsigned long long *value;
+} counts SEC(".maps");
+static void *(*lookup)(void *map, const void *key) = (void *)1;
+SEC("fentry/foo") int on_foo(void *ctx) {
+  unsigned int k = 0;
+  unsigned long long *v = lookup(&counts, &k);
+  if (v) *v += 1;
+  return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+C
+if clang-14 -O2 -g -target bpf -I"/usr/include/$(uname -m)-linux-gnu" -c "$work/fentry.c" -o "$work/fentry.o"; then
+  "$XDPML" disasm "$work/fentry.o" >"$work/fentry.s"
+  check "disasm quotes names that need it" $(grep -q '"fentry/foo"' "$work/fentry.s"; echo $?)
+  "$XDPML" asm "$work/fentry.s" -o "$work/fentry2.o" 2>"$work/err"
+  check "the listing of a clang object with quoted names reassembles" $?
+  same=0
+  for sec in fentry/foo .maps license .BTF .BTF.ext .debug_info .debug_line .debug_abbrev; do
+    a=$(llvm-objcopy --dump-section "$sec=/dev/stdout" "$work/fentry.o" 2>/dev/null | md5sum)
+    b=$(llvm-objcopy --dump-section "$sec=/dev/stdout" "$work/fentry2.o" 2>/dev/null | md5sum)
+    [ "$a" = "$b" ] || { same=1; echo "     differs: $sec"; }
+  done
+  check "code, maps, BTF, BTF.ext and debug sections are identical after the round trip" $same
+  ra=$(llvm-readelf -r "$work/fentry.o" | grep -c R_BPF)
+  rb=$(llvm-readelf -r "$work/fentry2.o" | grep -c R_BPF)
+  check "the same number of relocations ($ra)" $([ "$ra" = "$rb" ]; echo $?)
+else
+  check "clang-14 builds the fentry test object (scripts/setup.sh installs it)" 1
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
