@@ -64,7 +64,11 @@ int run_anova(const AnovaArgs& a) {
     return report_failure(
         fail("--epsilon '" + a.epsilon + "': " + eps.diagnostics().items().front().message, {},
              "give a decimal such as 0.1"),
-        a.json);
+        a.json, kExitUsage);
+  if (eps->num() < 0)
+    return report_failure(fail("--epsilon '" + a.epsilon + "' is negative", {},
+                               "epsilon is a distance: give a decimal >= 0 such as 0.1"),
+                          a.json, kExitUsage);
   spec.epsilon = *eps;
   spec.epsilon_text = a.epsilon;
   nlohmann::json scale_report;

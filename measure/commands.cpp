@@ -13,6 +13,7 @@
 #include "packetgen/series.hpp"
 #include "packetgen/wire.hpp"
 #include "support/cli_support.hpp"
+#include "support/cli_validators.hpp"
 #include "support/datafile.hpp"
 #include "support/stop_signal.hpp"
 
@@ -221,7 +222,7 @@ void add_wire_options(CLI::App* c, WireArgs& w) {
                 "data file: one value per line, or CSV with --column; for networks a feature "
                 "table (without it: random rows inside the contract's wire ranges)");
   c->add_option("--column", w.column, "CSV column (0-based)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   c->add_option("--format", w.format, "wire format of objects without an I/O contract")
       ->check(CLI::IsMember({"osh-u32", "osh-f64"}));
@@ -798,7 +799,7 @@ void register_commands(CLI::App& app, int* exit_code) {
                       "attach this object instead of nothing in the batches without the program");
   add_wire_options(measure, ma->wire);
   measure->add_option("--count", ma->count, "timed frames, both conditions together")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   measure->add_option("--batch", ma->batch, "frames per batch")
       ->check(CLI::Range(1u, 1000000u))

@@ -8,6 +8,7 @@
 #include "packetgen/testbed.hpp"
 #include "packetgen/traffic.hpp"
 #include "support/cli_support.hpp"
+#include "support/cli_validators.hpp"
 #include "support/datafile.hpp"
 #include "support/stop_signal.hpp"
 
@@ -730,17 +731,17 @@ void add_wire_options(CLI::App* c, Args& a) {
                 "table (CSV, one row per frame, optional label column)")
       ->required();
   c->add_option("--column", a.column, "CSV column (0-based)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   c->add_flag("--json", a.json, "print the summary (or errors) as JSON");
 }
 
 void add_sender_options(CLI::App* c, Args& a) {
   c->add_option("--rate", a.rate, "frames per second (0: as fast as possible)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   c->add_option("--count", a.count, "send windows 0..N-1 only (default: all)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
 }
 
 void add_receiver_options(CLI::App* c, Args& a) {
@@ -748,9 +749,9 @@ void add_receiver_options(CLI::App* c, Args& a) {
       ->check(CLI::IsMember({"exact", "osh-int", "double"}))
       ->capture_default_str();
   c->add_option("--expect", a.expect, "windows 0..N-1 must arrive (default: all that are sent)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   c->add_option("--timeout", a.timeout, "seconds without traffic before giving up")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
 }
 

@@ -1,11 +1,13 @@
 #include "support/datafile.hpp"
 #include "support/input_file.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace xdpml {
@@ -25,6 +27,7 @@ Result<std::vector<DataValue>> parse_data(const std::string& text, const std::st
   std::string raw;
   int line = 0;
   bool first = true;
+  std::optional<std::pair<int, std::string>> header; // the first line, taken as column names
   while (std::getline(in, raw)) {
     ++line;
     std::string l = raw;
@@ -44,10 +47,23 @@ Result<std::vector<DataValue>> parse_data(const std::string& text, const std::st
     char* end = nullptr;
     errno = 0;
     const double v = std::strtod(f.c_str(), &end);
-    const bool numeric = !f.empty() && end && *end == '\0';
+    const bool numeric = !f.empty() && end == f.c_str() + f.size(); // a NUL inside is not the end
+    // A header names columns: printable text with a letter in it. Anything else on the first
+    // line (binary bytes, a lone symbol) is an error, not a silently skipped line.
+    auto header_like = [](const std::string& text) {
+      bool letter = false;
+      for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 && c != '\t') return false;
+        if (c == 0x7f) return false;
+        letter = letter || std::isalpha(c);
+      }
+      return letter;
+    };
     if (!numeric) {
-      if (first) { // a header line
+      if (first && header_like(raw)) {
         first = false;
+        header = std::make_pair(line, l);
         continue;
       }
       const auto col = raw.find(f);
@@ -65,6 +81,11 @@ Result<std::vector<DataValue>> parse_data(const std::string& text, const std::st
     first = false;
     out.push_back({f, v, line});
   }
+  if (out.empty() && header)
+    return fail("no values: the only line, '" + header->second.substr(0, 60) +
+                    "', is not a number (it was read as a header)",
+                {origin, header->first, 0, 1, {}},
+                "data files hold one number per line (or CSV with a header line)");
   return out;
 }
 

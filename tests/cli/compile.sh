@@ -112,6 +112,22 @@ for cmd in "asm $work -o $work/d.o" "disasm $work" "info $work" "compile model $
   "$XDPML" $cmd >/dev/null 2>"$work/err"
   check "a directory as input is an error (xdpml ${cmd%% *})" $([ $? -eq 1 ] && grep -q 'is a directory' "$work/err"; echo $?)
 done
+printf 'garbage line\n' >"$work/hdr.txt"
+"$XDPML" compile anova --scale auto --calib "$work/hdr.txt" -o "$work/x.o" 2>"$work/err"
+check "a data file with only a non-numeric line says so, naming file:line" $([ $? -eq 1 ] && grep -q "hdr.txt:1: error: no values: the only line, 'garbage line', is not a number" "$work/err"; echo $?)
+printf '\000\001bin\n1\n' >"$work/bin.txt"
+"$XDPML" compile anova --scale auto --calib "$work/bin.txt" -o "$work/x.o" 2>"$work/err"
+check "a binary first line is an error, printed escaped" $([ $? -eq 1 ] && grep -q "'\\\\x00\\\\x01bin' is not a number" "$work/err"; echo $?)
+printf 'r0 = 2\000\nexit\n' >"$work/nul.s"
+"$XDPML" asm "$work/nul.s" -o "$work/x.o" 2>"$work/err"
+check "a NUL byte in assembly is reported escaped, never echoed raw" $([ $? -eq 1 ] && grep -q "unexpected character '\\\\x00'" "$work/err" && ! grep -qaP '\x00' "$work/err"; echo $?)
+head -c 1000000 /dev/zero | tr '\0' a >"$work/long.s"
+"$XDPML" asm "$work/long.s" -o "$work/x.o" 2>"$work/err"
+check "a megabyte token is cut in the message" $([ $? -eq 1 ] && [ "$(wc -c <"$work/err")" -lt 2000 ] && grep -q 'more bytes' "$work/err"; echo $?)
+"$XDPML" compile anova --epsilon -1 -o "$work/x.o" 2>"$work/err"
+check "a negative --epsilon is a usage error (exit 2)" $([ $? -eq 2 ] && grep -q "is negative" "$work/err"; echo $?)
+"$XDPML" send --rate -5 --dev xdpml-nodev0 --obj "$work/u32.o" --data /dev/null 2>"$work/err"
+check "a negative --rate is a usage error naming the rule, not 0 to 1.8e308" $([ $? -eq 2 ] && grep -q "'-5' is not a number >= 0" "$work/err"; echo $?)
 check "no temporary files are left behind" $([ -z "$(find "$work" -name '.*.XXXXXX' -o -name '.*.o.*' | head -1)" ]; echo $?)
 
 echo "$passed passed, $failed failed"
