@@ -57,7 +57,7 @@ int run_asm(const AsmArgs& a) {
       j["sections"].push_back(js);
     }
     j["symbols"] = object->symbols.size();
-    std::cout << j.dump(2) << '\n';
+    std::cout << json_text(j) << '\n';
   }
   return kExitOk;
 }
@@ -85,7 +85,7 @@ int run_disasm(const DisasmArgs& a) {
       }
       j.push_back({{"section", s.name}, {"instructions", insns}});
     }
-    std::cout << j.dump(2) << '\n';
+    std::cout << json_text(j) << '\n';
     return kExitOk;
   }
   DisasmOptions opts;

@@ -148,7 +148,7 @@ int run_anova(const AnovaArgs& a) {
                         {"alu32", ir.info[i].alu32}});
     }
     j["ranges"] = ranges;
-    std::cout << j.dump(2) << '\n';
+    std::cout << json_text(j) << '\n';
   } else {
     std::cout << a.output << ": " << code["instructions"].get<int>() << " instructions ("
               << code["slots"].get<int>() << " slots), " << code["registers"].get<int>()
@@ -231,7 +231,7 @@ int run_model(const ModelArgs& a) {
     j["contract"] = {{"layout", net->compiled.contract["layout"]},
                      {"input", net->compiled.contract["input"]},
                      {"output", net->compiled.contract["output"]}};
-    std::cout << j.dump(2) << '\n';
+    std::cout << json_text(j) << '\n';
     return kExitOk;
   }
   std::cout << (a.output.empty() ? std::string("(no object written)") : a.output) << ": "
@@ -269,7 +269,7 @@ int run_info(const std::string& path, bool json) {
   auto contract = contract::read_contract(*obj);
   if (!contract) return report_failure(contract.failure(), json);
   if (json) {
-    std::cout << contract->dump(2) << '\n';
+    std::cout << json_text(*contract) << '\n';
     return kExitOk;
   }
   const auto& c = *contract;

@@ -118,7 +118,7 @@ int run_load(const LoadArgs& a) {
                      {"program", object->chosen().name}};
     if (attached->replaced_id) j["replaced_id"] = attached->replaced_id;
     if (object->contract().is_object()) j["model"] = object->contract().value("model", "");
-    std::cout << j.dump(2) << '\n';
+    std::cout << json_text(j) << '\n';
   } else if (attached->replaced_id) {
     std::cout << "replaced '" << attached->replaced_name << "' (id " << attached->replaced_id
               << ") with '" << p.name << "' (id " << p.id << ") on " << interface->name << " in "
@@ -151,11 +151,10 @@ int run_unload(const UnloadArgs& a) {
         entry["libxdp_dispatcher"] = {{"components", d.dispatcher_components}};
       list.push_back(entry);
     }
-    std::cout << nlohmann::json{{"ok", true},
-                                {"ifname", interface->name},
-                                {"ifindex", interface->ifindex},
-                                {"detached", list}}
-                     .dump(2)
+    std::cout << json_text(nlohmann::json{{"ok", true},
+                                          {"ifname", interface->name},
+                                          {"ifindex", interface->ifindex},
+                                          {"detached", list}})
               << '\n';
     return kExitOk;
   }
@@ -444,7 +443,7 @@ int run_status(const StatusArgs& a) {
     }
     nlohmann::json out{{"interfaces", list}};
     if (stats) out["stats"] = {{"seconds", stats->seconds}, {"method", stats->method}};
-    std::cout << out.dump(2) << '\n';
+    std::cout << json_text(out) << '\n';
     return kExitOk;
   }
   if (statuses.empty()) std::cout << "no XDP programs attached in this network namespace\n";

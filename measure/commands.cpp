@@ -433,7 +433,7 @@ int run_bench_command(const BenchArgs& a) {
   if (!r) return report_failure(r.failure(), a.json, kExitSystemError);
   const auto machine = machine_info();
   if (a.json)
-    std::cout << bench_json(a, *r, machine, *cpu, objects, windows).dump(2) << '\n';
+    std::cout << json_text(bench_json(a, *r, machine, *cpu, objects, windows)) << '\n';
   else
     print_bench(std::cout, a, *r, machine, *cpu, windows, objects[0].tags.size(),
                 objects[0].network());
@@ -708,7 +708,7 @@ int run_measure_command(const MeasureArgs& a) {
           {"mismatches", r->mismatches}}}};
     if (!a.plot.empty()) j["plot"] = a.plot;
     if (!a.csv.empty()) j["csv"] = a.csv;
-    std::cout << j.dump(2) << '\n';
+    std::cout << json_text(j) << '\n';
   } else {
     auto& out = std::cout;
     out << "measure: " << r->samples.size() << " round trips " << a.tx << " -> " << a.rx << " ("

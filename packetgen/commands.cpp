@@ -548,7 +548,7 @@ int run_send(const Args& a) {
     j["wire"] = format_json(p.format);
     j["notes"] = p.notes;
     if (!a.pcap.empty()) j["pcap"] = a.pcap;
-    std::cout << j.dump(2) << '\n';
+    std::cout << json_text(j) << '\n';
   } else {
     std::cout << "sent " << st->sent << " frames (" << (p.network ? "rows" : "windows") << " 0.."
               << (st->sent ? st->sent - 1 : 0) << " of " << a.data << ", "
@@ -595,7 +595,7 @@ int run_recv(const Args& a) {
     j["device"] = a.dev;
     j["wire"] = format_json(p.format);
     j["notes"] = p.notes;
-    std::cout << j.dump(2) << '\n';
+    std::cout << json_text(j) << '\n';
   } else if (p.network) {
     print_network_recv(std::cout, p, *r);
   } else {
@@ -662,7 +662,7 @@ int run_verify(const Args& a) {
     j["wire"] = format_json(p.format);
     j["send"] = send_json(*sent);
     j["notes"] = p.notes;
-    std::cout << j.dump(2) << '\n';
+    std::cout << json_text(j) << '\n';
   } else {
     if (p.network)
       std::cout << "verify: " << p.count << " rows of " << a.data << " ("
@@ -697,7 +697,7 @@ int run_testbed(const std::string& action, const std::string& name, bool json) {
       j["rx"] = kTestbedRx;
       j["exec"] = {"ip", "netns", "exec", name};
     }
-    std::cout << j.dump(2) << '\n';
+    std::cout << json_text(j) << '\n';
     return kExitOk;
   }
   if (action == "down") {

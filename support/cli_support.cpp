@@ -24,8 +24,13 @@ int report_failure(const Failure& failure, bool json, int code) {
     if (!d.hint.empty()) e["hint"] = d.hint;
     errors.push_back(e);
   }
-  std::cout << nlohmann::json{{"ok", false}, {"errors", errors}}.dump(2) << '\n';
+  // Messages may quote bytes from damaged files: never let them break the JSON writer.
+  std::cout << json_text(nlohmann::json{{"ok", false}, {"errors", errors}}) << '\n';
   return code;
+}
+
+std::string json_text(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 } // namespace xdpml

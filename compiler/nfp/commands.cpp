@@ -27,7 +27,7 @@ int run_check(const CheckArgs& a) {
   auto report = check_nfp(*object, *profile, forced_prog_type(a.profile));
   if (!report) return report_failure(report.failure(), a.json);
   if (a.json)
-    std::cout << render_json(*report, a.input, *profile).dump(2) << '\n';
+    std::cout << json_text(render_json(*report, a.input, *profile)) << '\n';
   else
     std::cout << render_text(*report, a.input);
   return report->passed() ? kExitOk : kExitInputError;

@@ -6,6 +6,7 @@
 #include "compiler/model/compile.hpp"
 #include "compiler/model/json_import.hpp"
 #include "contract/contract.hpp"
+#include "support/cli_support.hpp"
 #include "test_support.hpp"
 
 #include <elf.h>
@@ -241,4 +242,13 @@ TEST_CASE("contract: magic, bounded integers and field placement", "[contract]")
         "data at 58 lies outside the payload");
   CHECK(contract::placement_error({{"magic", 41, 49}}) == "magic at 41 lies outside the payload");
   CHECK(contract::placement_error({{"magic", 42, 50}, {"tag", 46, 54}}) == "magic overlaps tag");
+}
+
+TEST_CASE("JSON output survives invalid UTF-8 quoted from damaged files", "[contract]") {
+  // Found by bit-flipping objects: an error quoting a damaged symbol name made
+  // `check --target nfp --json` throw inside nlohmann's writer ("internal error").
+  const json report{{"error", "function symbol 'xdpml_\xa0nova' does not lie inside section"}};
+  CHECK_THROWS(report.dump()); // what the plain writer does with it
+  const std::string out = json_text(report);
+  CHECK(out.find("xdpml_\xef\xbf\xbdnova") != std::string::npos); // U+FFFD instead
 }
