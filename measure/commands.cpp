@@ -581,9 +581,11 @@ int run_measure_command(const MeasureArgs& a) {
   for (size_t k = 0; k < n; ++k) {
     const uint64_t w = valid[k * valid.size() / n];
     std::optional<uint64_t> tag;
+    std::optional<int64_t> result;
     if (!a.no_tag_check) tag = main.tags[w];
+    if (!a.no_tag_check && !main.results.empty()) result = main.results[w];
     frames.push_back(
-        {packetgen::build_frame(main.format, ep, main.series->window_bytes(w), w), w, tag});
+        {packetgen::build_frame(main.format, ep, main.series->window_bytes(w), w), w, tag, result});
   }
 
   // Attach/detach (or replace) per batch; whatever we attached is detached at the end, also

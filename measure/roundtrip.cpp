@@ -151,6 +151,7 @@ Result<RoundTripResult> run_round_trips(packetgen::RawSocket& tx, packetgen::Raw
   uint64_t retries = 0;
 
   // Sends one frame and waits for it on rx; returns the TSC ticks, or nullopt when lost.
+  int64_t result = 0; // the received frame's result field (networks), for the check below
   auto round_trip = [&](const RoundTripFrame& f, uint64_t* tag) -> Result<std::optional<uint64_t>> {
     frame = f.frame;
     if (frame.size() >= seq_off + 8) store_le64(&frame[seq_off], ++seq);
@@ -165,6 +166,12 @@ Result<RoundTripResult> run_round_trips(packetgen::RawSocket& tx, packetgen::Raw
           parse_frame(format, std::span<const uint8_t>(buf.data(), std::min(*n, buf.size())));
       if (!parsed || !parsed->complete || parsed->seq != seq) continue; // stale or foreign
       *tag = parsed->tag;
+      result = 0;
+      if (parsed->result_bytes.size() >= 4) {
+        uint32_t r = 0;
+        for (int k = 3; k >= 0; --k) r = (r << 8) | parsed->result_bytes[static_cast<size_t>(k)];
+        result = static_cast<int32_t>(r);
+      }
       return std::optional<uint64_t>(t1 - t0);
     }
   };
@@ -217,11 +224,15 @@ Result<RoundTripResult> run_round_trips(packetgen::RawSocket& tx, packetgen::Raw
       s.cycles = **t;
       s.ns = static_cast<double>(s.cycles) * 1e9 / tsc.hz;
       s.tag = tag;
-      s.tag_ok = !with || !f.expected_tag || tag == *f.expected_tag;
+      const bool result_ok = !with || !f.expected_result || result == *f.expected_result;
+      s.tag_ok = (!with || !f.expected_tag || tag == *f.expected_tag) && result_ok;
       if (!s.tag_ok && r.mismatches.size() < 5) {
-        r.mismatches.push_back("window " + std::to_string(f.window) + ": tag " +
-                               std::to_string(tag) + ", expected " +
-                               std::to_string(*f.expected_tag));
+        r.mismatches.push_back(
+            "window " + std::to_string(f.window) + ": tag " + std::to_string(tag) +
+            (f.expected_tag ? ", expected " + std::to_string(*f.expected_tag) : "") +
+            (result_ok ? ""
+                       : "; result " + std::to_string(result) + ", expected " +
+                             std::to_string(*f.expected_result)));
       }
       r.samples.push_back(s);
     }

@@ -36,6 +36,8 @@ struct RoundTripFrame {
   std::vector<uint8_t> frame;           // the seq field is rewritten per send
   uint64_t window = 0;                  // for reports
   std::optional<uint64_t> expected_tag; // after the program (WITH); nullopt: not checked
+  // Networks' regressions: the signed 32-bit result field the program must write (WITH).
+  std::optional<int64_t> expected_result;
 };
 
 struct RoundTripOptions {
