@@ -1,6 +1,20 @@
 #include "compiler/match.hpp"
 
+#include <algorithm>
+
 namespace xdpml::compiler {
+
+std::vector<uint8_t> owned_frame(size_t bytes) {
+  std::vector<uint8_t> f(std::max<size_t>(bytes, kTagOffset + 8), 0);
+  for (size_t i = 0; i < 6; ++i) f[i] = 0xff;
+  f[12] = 0x08; // IPv4
+  f[14] = 0x45; // version 4, no options
+  f[23] = 17;   // UDP
+  f[36] = kUdpPort >> 8;
+  f[37] = kUdpPort & 0xff;
+  for (int k = 0; k < 8; ++k) f[kMagicOffset + k] = static_cast<uint8_t>(kMagic >> (8 * k));
+  return f;
+}
 
 const char* match_mode_name(MatchMode m) {
   return m == MatchMode::Full ? "full" : "magic";

@@ -7,7 +7,9 @@
 
 #include "compiler/ir_builder.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace xdpml::compiler {
 
@@ -28,6 +30,11 @@ struct MatchSpec {
 // The frame is at least `frame_bytes` long, and (full mode) Ethernet/IPv4/UDP to our port, not
 // a fragment; then the magic, and a tag of 0 (not yet processed).
 void build_match(IrBuilder& b, const MatchSpec& spec, uint32_t frame_bytes, int pass_exit);
+
+// `bytes` bytes that pass build_match in either mode: broadcast Ethernet, IPv4 without options,
+// UDP to our port, the magic, tag 0; everything else zero, for the caller's fields. For
+// differential tests and --verify (packetgen builds real frames with addresses and checksums).
+std::vector<uint8_t> owned_frame(size_t bytes);
 
 // The contract's "match" object for `spec`.
 const char* match_mode_name(MatchMode m);

@@ -279,6 +279,30 @@ void print_values(std::ostream& out, const Series& series, uint64_t w) {
   out << '\n';
 }
 
+// The end of every receive report: the first lost frames, then PASS or what failed.
+// `unit` names what a frame carries ("windows", "rows"), `what` what each had to bring back.
+void print_verdict(std::ostream& out, const Summary& s, const char* unit, const std::string& what) {
+  if (!s.first_lost.empty()) {
+    out << "  first lost " << unit << ":";
+    for (auto w : s.first_lost) out << ' ' << w;
+    out << '\n';
+  }
+  if (s.passed()) {
+    out << "PASS: all " << s.expected << " " << unit << " arrived once with " << what
+        << (s.reordered ? " (some out of order)" : "") << '\n';
+    return;
+  }
+  out << "FAIL:";
+  if (s.mismatched) out << ' ' << s.mismatched << " mismatched";
+  if (s.lost) out << ' ' << s.lost << " lost";
+  if (s.duplicated) out << ' ' << s.duplicated << " duplicated";
+  if (s.corrupted) out << ' ' << s.corrupted << " corrupted";
+  out << '\n';
+  if (s.received == 0)
+    out << "  hint: nothing carrying the magic arrived; check the device names, that the tx end "
+           "is the peer of the rx end, and that the program passes the frames (XDP_PASS)\n";
+}
+
 void print_recv(std::ostream& out, const Prepared& p, const RecvResult& r) {
   const Summary& s = r.summary;
   out << "  received  " << s.received << " frames";
@@ -304,25 +328,7 @@ void print_recv(std::ostream& out, const Prepared& p, const RecvResult& r) {
       print_values(out, *p.series, m.window);
     }
   }
-  if (!s.first_lost.empty()) {
-    out << "  first lost windows:";
-    for (auto w : s.first_lost) out << ' ' << w;
-    out << '\n';
-  }
-  if (s.passed()) {
-    out << "PASS: all " << s.expected << " windows arrived once with the expected tag"
-        << (s.reordered ? " (some out of order)" : "") << '\n';
-    return;
-  }
-  out << "FAIL:";
-  if (s.mismatched) out << ' ' << s.mismatched << " mismatched";
-  if (s.lost) out << ' ' << s.lost << " lost";
-  if (s.duplicated) out << ' ' << s.duplicated << " duplicated";
-  if (s.corrupted) out << ' ' << s.corrupted << " corrupted";
-  out << '\n';
-  if (s.received == 0)
-    out << "  hint: nothing carrying the magic arrived; check the device names, that the tx end "
-           "is the peer of the rx end, and that the program passes the frames (XDP_PASS)\n";
+  print_verdict(out, s, "windows", "the expected tag");
 }
 
 // ---- networks: one row per frame, tag (and result) against the bit-exact reference, fidelity
@@ -480,26 +486,8 @@ void print_network_recv(std::ostream& out, const Prepared& p, const RecvResult& 
       out << '\n';
     }
   }
-  if (!s.first_lost.empty()) {
-    out << "  first lost rows:";
-    for (auto w : s.first_lost) out << ' ' << w;
-    out << '\n';
-  }
-  if (s.passed()) {
-    out << "PASS: all " << s.expected << " rows arrived once with the reference's tag"
-        << (s.results_judged ? " and result" : "") << (s.reordered ? " (some out of order)" : "")
-        << '\n';
-    return;
-  }
-  out << "FAIL:";
-  if (s.mismatched) out << ' ' << s.mismatched << " mismatched";
-  if (s.lost) out << ' ' << s.lost << " lost";
-  if (s.duplicated) out << ' ' << s.duplicated << " duplicated";
-  if (s.corrupted) out << ' ' << s.corrupted << " corrupted";
-  out << '\n';
-  if (s.received == 0)
-    out << "  hint: nothing carrying the magic arrived; check the device names, that the tx end "
-           "is the peer of the rx end, and that the program passes the frames (XDP_PASS)\n";
+  print_verdict(out, s, "rows",
+                s.results_judged ? "the reference's tag and result" : "the reference's tag");
 }
 
 void print_notes(const std::vector<std::string>& notes) {

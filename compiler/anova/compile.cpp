@@ -123,14 +123,7 @@ compiler::VerifyCases anova_verify_cases(const AnovaSpec& spec, size_t count) {
   const bool f64 = spec.input == InputFormat::F64;
   auto params = make_params(spec.epsilon_text, spec.scale);
   auto frame = [=](const std::vector<uint8_t>& samples) {
-    std::vector<uint8_t> f(frame_bytes(spec.input, spec.window) + 8, 0);
-    for (size_t i = 0; i < 6; ++i) f[i] = 0xff;
-    f[12] = 0x08;
-    f[14] = 0x45;
-    f[23] = 17;
-    f[36] = kUdpPort >> 8;
-    f[37] = kUdpPort & 0xff;
-    for (int k = 0; k < 8; ++k) f[kMagicOffset + k] = static_cast<uint8_t>(kMagic >> (8 * k));
+    auto f = compiler::owned_frame(frame_bytes(spec.input, spec.window) + 8);
     std::copy(samples.begin(), samples.end(), f.begin() + kDataOffset);
     return f;
   };

@@ -13,15 +13,7 @@ uint32_t model_frame_bytes(uint32_t features) {
 
 std::vector<uint8_t> model_frame(uint32_t features, const std::vector<int64_t>& wire,
                                  uint64_t seq) {
-  std::vector<uint8_t> f(model_frame_bytes(features) + 8, 0);
-  for (size_t i = 0; i < 6; ++i) f[i] = 0xff;
-  f[12] = 0x08; // IPv4
-  f[14] = 0x45; // version 4, no options
-  f[23] = 17;   // UDP
-  f[36] = compiler::kUdpPort >> 8;
-  f[37] = compiler::kUdpPort & 0xff;
-  for (int k = 0; k < 8; ++k)
-    f[compiler::kMagicOffset + k] = static_cast<uint8_t>(compiler::kMagic >> (8 * k));
+  auto f = compiler::owned_frame(model_frame_bytes(features) + 8);
   for (uint32_t i = 0; i < features && i < wire.size(); ++i)
     for (int k = 0; k < 4; ++k)
       f[kFeatureOffset + 4 * i + k] =

@@ -43,6 +43,13 @@ struct Stage {
     return true;
   }
   uint32_t width() const { return static_cast<uint32_t>(lo.size()); }
+  // The largest real magnitude the proven integer intervals allow.
+  double proven_max_abs() const {
+    double m = 0;
+    for (uint32_t j = 0; j < width(); ++j)
+      m = std::max(m, static_cast<double>(magnitude(lo[j], hi[j])) / scale[j]);
+    return m;
+  }
   double calib_max_abs() const {
     double m = 0;
     for (const auto& row : calib)
@@ -355,9 +362,7 @@ Result<Quantized> Quantizer::run() {
   auto common_activation = [&](const std::string& name, const std::string& origin) {
     // Requantize to one scale chosen from the calibrated range at this point.
     const double s = activation_scale(s_.calib.empty() ? 0 : s_.calib_max_abs());
-    double proven = 0;
-    for (uint32_t j = 0; j < s_.width(); ++j)
-      proven = std::max(proven, static_cast<double>(magnitude(s_.lo[j], s_.hi[j])) / s_.scale[j]);
+    const double proven = s_.proven_max_abs();
     // Without calibration, the proven range decides.
     const double scale = s_.calib.empty() ? activation_scale(proven) : s;
     requant(name, origin, std::vector<double>(s_.width(), scale));
@@ -420,10 +425,7 @@ Result<Quantized> Quantizer::run() {
         for (auto& row : probe.calib) row = apply_layer(l, row);
         double s = activation_scale(probe.calib.empty() ? 0 : probe.calib_max_abs());
         if (probe.calib.empty()) {
-          double proven = 0;
-          for (uint32_t j = 0; j < s_.width(); ++j)
-            proven =
-                std::max(proven, static_cast<double>(magnitude(s_.lo[j], s_.hi[j])) / s_.scale[j]);
+          const double proven = s_.proven_max_abs();
           s = activation_scale(proven);
         }
         requant(l.name + ".in", l.origin, std::vector<double>(s_.width(), s));
@@ -472,9 +474,7 @@ Result<Quantized> Quantizer::run() {
   if (q.output == OutputKind::Regression) {
     // The result travels as a signed 32-bit integer: the model's scale, or the finest power of
     // two that keeps the proven range inside 31 bits.
-    double proven = 0;
-    for (uint32_t j = 0; j < s_.width(); ++j)
-      proven = std::max(proven, static_cast<double>(magnitude(s_.lo[j], s_.hi[j])) / s_.scale[j]);
+    const double proven = s_.proven_max_abs();
     double target = s_.scale[0];
     if (m_.output.scale)
       target = *m_.output.scale;

@@ -36,21 +36,9 @@ Example load_example(const std::string& name) {
   return {std::move(*m), std::move(*c), std::move(*t)};
 }
 
+// The last sequence byte is set: the program must leave it untouched.
 std::vector<uint8_t> frame(uint32_t features, const std::vector<int64_t>& wire) {
-  std::vector<uint8_t> f(model_frame_bytes(features) + 8, 0);
-  for (size_t i = 0; i < 6; ++i) f[i] = 0xff;
-  f[12] = 0x08;
-  f[14] = 0x45;
-  f[23] = 17;
-  f[36] = compiler::kUdpPort >> 8;
-  f[37] = compiler::kUdpPort & 0xff;
-  std::memcpy(&f[compiler::kMagicOffset], &compiler::kMagic, 8);
-  for (uint32_t i = 0; i < features; ++i) {
-    const auto v = static_cast<uint32_t>(wire[i]);
-    std::memcpy(&f[kFeatureOffset + 4 * i], &v, 4);
-  }
-  f.back() = 0x5a; // a trailing sequence byte the program must not touch
-  return f;
+  return model_frame(features, wire, uint64_t{0x5a} << 56);
 }
 
 struct Loaded {
@@ -95,37 +83,6 @@ Decision run(const Loaded& l, const std::vector<uint8_t>& pkt) {
   std::memcpy(&result, &r->data_out[kResultOffset], 4);
   d.result = result;
   return d;
-}
-
-// Inputs that exercise every path: the test rows, random rows in the declared range, rows
-// beyond it (clamped by the program), and arbitrary bit patterns.
-std::vector<std::vector<int64_t>> inputs(const Example& ex, const QModel& q, size_t random_rows,
-                                         uint32_t seed) {
-  std::vector<std::vector<int64_t>> out;
-  for (const auto& row : ex.test.rows) out.push_back(wire_values(q, row));
-  std::mt19937_64 rng(seed);
-  const bool i32 = q.encoding == FeatureEncoding::I32;
-  for (size_t r = 0; r < random_rows; ++r) {
-    std::vector<int64_t> w(q.features);
-    const int mode = static_cast<int>(r % 4);
-    for (uint32_t i = 0; i < q.features; ++i) {
-      const int64_t lo = q.input_lo[i], hi = q.input_hi[i], span = hi - lo + 1;
-      int64_t v = 0;
-      if (mode <= 1)
-        v = lo + static_cast<int64_t>(rng() % static_cast<uint64_t>(span)); // inside
-      else if (mode == 2)
-        v = lo - span + static_cast<int64_t>(rng() % static_cast<uint64_t>(3 * span)); // around
-      else
-        v = i32 ? static_cast<int32_t>(rng()) : static_cast<int64_t>(static_cast<uint32_t>(rng()));
-      if (i32)
-        v = std::clamp<int64_t>(v, INT32_MIN, INT32_MAX);
-      else
-        v = std::clamp<int64_t>(v, 0, UINT32_MAX);
-      w[i] = v;
-    }
-    out.push_back(std::move(w));
-  }
-  return out;
 }
 
 size_t check_all(const Loaded& l, const std::vector<std::vector<int64_t>>& rows) {
@@ -179,7 +136,9 @@ TEST_CASE("compiled networks equal the bit-exact reference in the kernel", "[mod
     for (const auto& v : variants) {
       INFO(name << ", " << v.name);
       const Loaded l = compile_and_load(ex, v.match, v.u32);
-      const auto rows = inputs(ex, l.net.quantized.q, v.random_rows, 42);
+      // The test rows, then random rows inside, around and far outside the clamp ranges.
+      const auto rows =
+          check_inputs(l.net.quantized.q, &ex.test, ex.test.rows.size() + v.random_rows, 42);
       CHECK(check_all(l, rows) == 0);
       total += rows.size();
     }
