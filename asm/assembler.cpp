@@ -675,23 +675,27 @@ void Assembler::parse_directive(const std::vector<Token>& t, size_t i) {
       if (!at_end() && t[i].is_punct(",")) {
         ++i;
         if (!at_end() && (t[i].is_punct("@") || t[i].is_punct("%"))) ++i;
-        if (at_end() || t[i].kind != TokenKind::Identifier) {
+        if (!at_end() && t[i].kind == TokenKind::Number) {
+          if (t[i].value > UINT32_MAX || t[i].value == SHT_NULL) {
+            error(t[i], "section type " + std::to_string(t[i].value) + " is not valid",
+                  "a numeric type is an SHT_ value from 1 to 0xffffffff");
+            return;
+          }
+          type = static_cast<uint32_t>(t[i++].value);
+        } else if (at_end() || t[i].kind != TokenKind::Identifier) {
           error(at_end() ? d : t[i], "expected a section type such as @progbits");
           return;
+        } else {
+          const std::string ty = t[i++].text;
+          const auto* named =
+              std::find_if(std::begin(bpf::kSectionTypeNames), std::end(bpf::kSectionTypeNames),
+                           [&](const bpf::SectionTypeName& n) { return ty == n.name; });
+          if (named != std::end(bpf::kSectionTypeNames))
+            type = named->type;
+          else
+            error(t[i - 1], "unknown section type '" + ty + "'",
+                  "use @progbits, @nobits, @note, @init_array, @fini_array or a number");
         }
-        const std::string ty = t[i++].text;
-        if (ty == "progbits")
-          type = SHT_PROGBITS;
-        else if (ty == "nobits")
-          type = SHT_NOBITS;
-        else if (ty == "note")
-          type = SHT_NOTE;
-        else if (ty == "init_array")
-          type = SHT_INIT_ARRAY;
-        else if (ty == "fini_array")
-          type = SHT_FINI_ARRAY;
-        else
-          error(t[i - 1], "unknown section type '" + ty + "'", "use @progbits or @nobits");
         if (!at_end() && t[i].is_punct(",")) {
           ++i;
           if (!number_arg(entsize)) return;

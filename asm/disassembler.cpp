@@ -19,6 +19,14 @@ using bpf::Section;
 
 constexpr uint32_t kShtLlvmAddrsig = 0x6fff4c03;
 
+std::string section_type(uint32_t type) {
+  for (const auto& n : bpf::kSectionTypeNames)
+    if (n.type == type) return std::string("@") + n.name;
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "@0x%x", type);
+  return hex;
+}
+
 std::string section_flags(uint64_t flags) {
   std::string f;
   for (const auto& l : bpf::kSectionFlagLetters)
@@ -406,7 +414,7 @@ Result<std::string> disassemble(const ObjectFile& object, const DisasmOptions& o
       out << "\t.text\n";
     } else {
       out << "\t.section\t" << sec.name << ",\"" << section_flags(sec.flags) << "\","
-          << (sec.type == SHT_NOBITS ? "@nobits" : "@progbits");
+          << section_type(sec.type);
       if (sec.entsize) out << ',' << sec.entsize;
       out << '\n';
     }

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -239,6 +240,16 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
   if (elf_getshdrstrndx(elf.get(), &shstrndx) != 0 || elf_getshdrnum(elf.get(), &shnum) != 0)
     return error("bad section header table: " + elf_error());
 
+  // The string tables the ELF layer itself uses (section names, symbol names); any other
+  // SHT_STRTAB section is data of the object (xdpml's contract is one).
+  std::vector<size_t> elf_string_tables = {shstrndx};
+  for (size_t i = 1; i < shnum; ++i) {
+    GElf_Shdr sh;
+    Elf_Scn* scn = elf_getscn(elf.get(), i);
+    if (scn && gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+      elf_string_tables.push_back(sh.sh_link);
+  }
+
   ObjectFile object;
   std::vector<int> our_index(shnum, -1);
   size_t symtab_ndx = 0;
@@ -260,7 +271,9 @@ Result<ObjectFile> read_elf(std::span<const uint8_t> bytes, const std::string& o
       continue;
     }
     if (sh.sh_type == SHT_RELA) return error("RELA relocations are not used by BPF objects", name);
-    if (i == shstrndx || sh.sh_type == SHT_STRTAB || sh.sh_type == SHT_NULL) continue;
+    if (sh.sh_type == SHT_NULL ||
+        std::find(elf_string_tables.begin(), elf_string_tables.end(), i) != elf_string_tables.end())
+      continue;
     // Alignment beyond a page is meaningless for BPF and would make a rewritten image huge.
     if (sh.sh_addralign > 4096 || (sh.sh_addralign & (sh.sh_addralign - 1)))
       return error("section alignment " + std::to_string(sh.sh_addralign) +

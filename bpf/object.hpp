@@ -94,6 +94,16 @@ inline constexpr SectionFlagLetter kSectionFlagLetters[] = {
     {'M', kShfMerge}, {'S', kShfStrings}, {'e', kShfExclude},
 };
 
+// The types of `.section NAME,"flags",@type` (LLVM's spelling, SHT_* values from elf.h); any
+// other type is written as a number, `@0x3`, which llvm-mc accepts as well.
+struct SectionTypeName {
+  const char* name;
+  uint32_t type;
+};
+inline constexpr SectionTypeName kSectionTypeNames[] = {
+    {"progbits", 1}, {"nobits", 8}, {"note", 7}, {"init_array", 14}, {"fini_array", 15},
+};
+
 // Gives every code section an STT_FUNC symbol for each program entry (libbpf 1.x finds
 // programs only through them): global labels without .type become functions, sizes are
 // filled in, and a section without any symbol at offset 0 gets one named after it.
@@ -102,6 +112,35 @@ void ensure_function_symbols(ObjectFile& object);
 // Lays out each MapDef in `.maps` and describes it with BTF built through libbpf's btf__*
 // API (merged into an existing `.BTF` section if the object already has one).
 Status materialize_maps(ObjectFile& object);
+
+// libxdp's run configuration of one XDP program: what XDP_RUN_CONFIG() declares in C.
+struct XdpRunConfig {
+  uint32_t priority = 50; // libxdp's default; lower runs first
+  // Actions after which libxdp's dispatcher runs the next program (XDP_PASS = 2).
+  std::vector<uint32_t> chain_call_actions = {2};
+};
+
+// What the BTF of a generated XDP program says about it.
+struct XdpProgramDescription {
+  std::string section;  // the code section; the program starts at its offset 0
+  std::string function; // the program's symbol
+  XdpRunConfig run;
+  // BTF line info: from instruction slot `insn` on, the program comes from `text` (a model
+  // node), so `bpftool prog dump` and verifier logs show it. The first must start at slot 0.
+  struct Line {
+    uint32_t insn;
+    std::string text;
+  };
+  std::string file = "xdpml"; // the "file" of the line records (the model's name)
+  std::vector<Line> lines;
+};
+
+// Describes a program with BTF: `int function(struct xdp_md *ctx)` in .BTF, its func_info and
+// line info in .BTF.ext (the kernel needs the former to attach the program as an extension,
+// freplace, of libxdp's dispatcher; libbpf warns without the latter), and libxdp's run
+// configuration as the static variable `_function` in the `.xdp_run_config` datasec (BTF only:
+// no ELF section, so loaders see no data to map). Fails if the object has a .BTF.ext already.
+Status describe_xdp_program(ObjectFile& object, const XdpProgramDescription& program);
 
 // Map type names accepted by the assembler's .bpf_map directive ("array", "hash", ...).
 std::optional<uint32_t> map_type_from_name(std::string_view name);

@@ -60,6 +60,14 @@ Result<CompiledModel> compile_function(Function f, nlohmann::json contract,
     }
     slot += static_cast<size_t>(program->insns[i].slots());
   }
+  bpf::XdpProgramDescription description;
+  description.section = kProgramSection;
+  description.function = f.name;
+  if (contract.contains("model") && contract["model"].is_string())
+    description.file = "xdpml " + contract["model"].get<std::string>();
+  for (const auto& run : provenance)
+    description.lines.push_back({run["insn"].get<uint32_t>(), run["node"].get<std::string>()});
+  if (auto st = bpf::describe_xdp_program(obj, description); !st) return st.failure();
   contract["xdpml_contract"] = 1;
   contract["program"] = f.name;
   contract["section"] = kProgramSection;
@@ -69,9 +77,7 @@ Result<CompiledModel> compile_function(Function f, nlohmann::json contract,
                       {"spilled_values", program->spilled_values},
                       {"registers", program->registers_used}};
   contract["provenance"] = provenance;
-  const std::string text_json = contract.dump(1);
-  auto& cs = obj.add_section(contract::kSection, SHT_PROGBITS, 0, 1);
-  cs.data.assign(text_json.begin(), text_json.end());
+  contract::store_contract(obj, contract);
 
   if (options.target == Target::Nfp) {
     // The compiler checks its own output against the NFP JIT's rules and budget.
@@ -100,8 +106,7 @@ Result<CompiledModel> compile_function(Function f, nlohmann::json contract,
                           {"estimated_nfp_insns", p.estimated_nfp_insns},
                           {"budget", p.budget}});
     contract["nfp"] = {{"checked", true}, {"programs", programs}};
-    const std::string again = contract.dump(1);
-    obj.sections.back().data.assign(again.begin(), again.end());
+    contract::store_contract(obj, contract);
   }
   out.ir = std::move(f);
   out.program = std::move(*program);
@@ -124,10 +129,12 @@ Result<std::string> listing(const CompiledModel& model, bool annotate) {
     }
     opts.notes[kProgramSection] = std::move(notes);
   }
-  // The contract is data for tools, not for the listing.
+  // The contract and the BTF describing the entry point are data for tools and loaders, not
+  // for the listing (`xdpml disasm` of the object shows them).
   bpf::ObjectFile shown = model.object;
-  const int cs = shown.find_section(contract::kSection);
-  if (cs >= 0) shown.sections.erase(shown.sections.begin() + cs);
+  for (const char* hidden : {contract::kSection, contract::kLegacySection, ".BTF", ".BTF.ext"})
+    if (const int s = shown.find_section(hidden); s >= 0)
+      shown.sections.erase(shown.sections.begin() + s);
   return assembler::disassemble(shown, opts);
 }
 

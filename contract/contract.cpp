@@ -1,5 +1,7 @@
 #include "contract/contract.hpp"
 
+#include <elf.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -129,12 +131,29 @@ Result<json> parse_contract(std::string_view text) {
   return contract;
 }
 
+void store_contract(bpf::ObjectFile& object, const nlohmann::json& contract) {
+  const std::string text = contract.dump(1);
+  int index = object.find_section(kSection);
+  if (index < 0) {
+    object.add_section(kSection, SHT_PROGBITS, 0, 1);
+    index = static_cast<int>(object.sections.size()) - 1;
+  }
+  object.sections[static_cast<size_t>(index)].data.assign(text.begin(), text.end());
+}
+
+namespace {
+int contract_section(const bpf::ObjectFile& object) {
+  const int current = object.find_section(kSection);
+  return current >= 0 ? current : object.find_section(kLegacySection);
+}
+} // namespace
+
 bool has_contract(const bpf::ObjectFile& object) {
-  return object.find_section(kSection) >= 0;
+  return contract_section(object) >= 0;
 }
 
 Result<json> read_contract(const bpf::ObjectFile& object) {
-  const int cs = object.find_section(kSection);
+  const int cs = contract_section(object);
   if (cs < 0)
     return fail(
         "the object has no I/O contract (section " + std::string(kSection) + ")", {},
@@ -153,7 +172,7 @@ ModelKind model_kind(const json& c) {
 }
 
 Failure contract_error(const std::string& origin, const std::string& message) {
-  return fail("I/O contract: " + message, {origin, 0, 0, 1, "section .xdpml.contract"},
+  return fail("I/O contract: " + message, {origin, 0, 0, 1, "section " + std::string(kSection)},
               "recompile the object with this version of `xdpml compile`");
 }
 

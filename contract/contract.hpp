@@ -22,9 +22,19 @@
 
 namespace xdpml::contract {
 
-// The section that holds the contract (JSON text; non-allocated, so loaders ignore it).
-constexpr const char* kSection = ".xdpml.contract";
+// The section that holds the contract: the JSON text in a non-allocated section whose name
+// starts with ".debug_". libbpf (and so bpftool, ip and xdp-loader) passes over .debug_*
+// sections without a word, where any other unknown section draws "skipping unrecognized data
+// section"; objcopy keeps it, and like DWARF it goes with `strip --strip-debug` (docs/formats.md).
+// Objects of earlier versions used kLegacySection; both are read.
+constexpr const char* kSection = ".debug_xdpml.contract";
+constexpr const char* kLegacySection = ".xdpml.contract";
 constexpr int kVersion = 1; // the contract's "xdpml_contract" field
+
+// ---- writing
+
+// Stores `contract` as the object's contract section (replacing one that is there).
+void store_contract(bpf::ObjectFile& object, const nlohmann::json& contract);
 
 // ---- reading
 

@@ -154,5 +154,48 @@ else
   e2e_fail "bad_nobounds: negative check not run (object was not assembled)"
 fi
 
+# ---- compiled objects load without a word from libbpf ------------------------
+# Every example program: bpftool prints nothing on stderr, the program carries BTF (FUNC with
+# its model-node line info, libxdp's .xdp_run_config), and `xdpml info` still reads the
+# contract that libbpf passed over.
+ROOT=$(readlink -f "$(dirname "${BASH_SOURCE[0]}")/../..")
+declare -A COMPILED=(
+  [anova_u32]="compile anova --input u32"
+  [anova_f64]="compile anova --input f64 --scale 100"
+  [anova_strict]="compile anova --input u32 --strict-align"
+  [anova_full]="compile anova --input u32 --match full"
+  [anova_nfp]="compile anova --input u32 --target nfp"
+  [aurora]="compile model $ROOT/examples/models/aurora/model.json"
+  [classifier]="compile model $ROOT/examples/models/classifier/model.onnx --calib $ROOT/examples/models/classifier/calib.csv"
+)
+for name in "${!COMPILED[@]}"; do
+  read -r -a args <<<"${COMPILED[$name]}"
+  if ! e2e_check "$name: xdpml ${COMPILED[$name]}" "$XDPML" "${args[@]}" -o "$E2E_TMP/$name.o"; then
+    continue
+  fi
+  if bpftool prog load "$E2E_TMP/$name.o" "$PIN/$name" type xdp 2>"$E2E_TMP/$name.err" >/dev/null; then
+    e2e_ok "$name: bpftool prog load"
+    e2e_expect "$name: bpftool printed no warning" "$(cat "$E2E_TMP/$name.err")" ""
+    dump=$(bpftool prog dump xlated pinned "$PIN/$name" 2>&1 || true)
+    dump=$(sed -n 1,4p <<<"$dump")
+    if grep -q '^int xdpml_[a-z]*(struct xdp_md \* ctx):' <<<"$dump" && grep -q '^; ' <<<"$dump"; then
+      e2e_ok "$name: the kernel shows the BTF prototype and model-node line info"
+    else
+      e2e_fail "$name: the kernel shows the BTF prototype and model-node line info"
+      e2e_show "$dump"
+    fi
+    rm -f "$PIN/$name"
+  else
+    e2e_fail "$name: bpftool prog load"
+    e2e_show "$(cat "$E2E_TMP/$name.err")"
+  fi
+  if bpftool btf dump file "$E2E_TMP/$name.o" | grep "DATASEC '.xdp_run_config'" >/dev/null; then
+    e2e_ok "$name: libxdp's run config is in the BTF"
+  else
+    e2e_fail "$name: libxdp's run config is in the BTF"
+  fi
+  e2e_check "$name: xdpml info reads the contract" "$XDPML" info "$E2E_TMP/$name.o"
+done
+
 rm -f "$PIN/pass_notype" "$PIN/array_map"
 e2e_finish

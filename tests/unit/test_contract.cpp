@@ -63,9 +63,19 @@ std::string refused(const json& c) {
 } // namespace
 
 TEST_CASE("contract: the section compiled objects carry, read back", "[contract]") {
-  CHECK(std::string(contract::kSection) == ".xdpml.contract");
+  // libbpf skips .debug_* sections silently; any other unknown name draws a warning.
+  CHECK(std::string(contract::kSection) == ".debug_xdpml.contract");
   for (const auto& compiled : {compiled_anova(), compiled_network("classifier")}) {
     REQUIRE(contract::has_contract(compiled.object));
+    const int cs = compiled.object.find_section(contract::kSection);
+    REQUIRE(cs >= 0);
+    CHECK(compiled.object.sections[static_cast<size_t>(cs)].flags == 0); // not allocated
+    // Objects written before the rename are still read.
+    bpf::ObjectFile legacy = compiled.object;
+    legacy.sections[static_cast<size_t>(cs)].name = contract::kLegacySection;
+    auto old = contract::read_contract(legacy);
+    REQUIRE(old);
+    CHECK(*old == compiled.contract);
     auto c = contract::read_contract(compiled.object);
     INFO((c ? "" : c.diagnostics().render()));
     REQUIRE(c);
@@ -83,7 +93,7 @@ TEST_CASE("contract: the section compiled objects carry, read back", "[contract]
   auto missing = contract::read_contract(none);
   REQUIRE_FALSE(missing);
   CHECK_THAT(missing.diagnostics().render(), Catch::Contains("has no I/O contract") &&
-                                                 Catch::Contains(".xdpml.contract") &&
+                                                 Catch::Contains(contract::kSection) &&
                                                  Catch::Contains("--format"));
   auto garbage = contract::read_contract(with_section("{\"model\": "));
   REQUIRE_FALSE(garbage);
