@@ -1,4 +1,4 @@
-// The Netronome NFP offload checker: applies the rules of ../shared/nfp-offload-spec.md §7 to
+// The Netronome NFP offload checker: applies the rules of docs/nfp-offload.md §7 to
 // every program of a BPF object, with a path-sensitive abstract interpretation modelled on the
 // kernel verifier (the NFP hook sees the verifier's register state), and estimates the NFP
 // instruction count (§4.2).
@@ -83,8 +83,9 @@ struct CheckReport {
 Result<CheckReport> check_nfp(const bpf::ObjectFile& object, const NfpProfile& profile,
                               std::optional<ProgType> forced_type = std::nullopt);
 
-// The 115 opcode bytes the NFP JIT has a callback for (spec §1.1), derived from the opcode
-// table: every encoding except MOD and BPF_END to_le (cpu-v4 forms are not in the table).
+// The 115 opcode bytes the NFP JIT has a callback for (docs/nfp-offload.md §1.1), derived
+// from the opcode table: every encoding except MOD and BPF_END to_le (cpu-v4 forms are not in
+// the table).
 const std::set<uint8_t>& nfp_jit_opcodes();
 
 // Compiler-style text: "OBJ: section 'xdp' insn 17 (model node 'B[2]'): error R-ALU-1: ...".

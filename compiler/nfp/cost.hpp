@@ -1,6 +1,6 @@
-// Estimated NFP instruction count of a program (spec §4.2: per-eBPF-instruction expansion
-// derived from the JIT's emitters, plus the fixed intro/outro overhead). The numbers are
-// hand-derived (±1–2 per instruction); calibrate against `bpftool prog dump jited`.
+// Estimated NFP instruction count of a program (docs/nfp-offload.md §4.2: per-eBPF-instruction
+// expansion derived from the JIT's emitters, plus the fixed intro/outro overhead). The numbers
+// are hand-derived (±1–2 per instruction); calibrate against `bpftool prog dump jited`.
 #pragma once
 
 #include "compiler/nfp/analysis.hpp"

@@ -1,4 +1,4 @@
-// check_nfp: every rule of nfp-offload-spec.md §7 over every program of an object.
+// check_nfp: every rule of docs/nfp-offload.md §7 over every program of an object.
 // Rule ids are the spec's; R-CFG-1 (malformed control flow) and R-LOOP-1 (back edges) are
 // the checker's own.
 #include "asm/disassembler.hpp"
@@ -748,7 +748,7 @@ private:
       } else if (!nfp_jit_opcodes().count(r.code)) {
         add_at(p, i, "R-OP-1", FindingSeverity::E,
                not_supported + (ii.insn ? "" : " (" + ii.decode_error + ")"),
-               "the NFP JIT translates the 115 opcodes of nfp-offload-spec.md §1.1 only");
+               "the NFP JIT translates the 115 opcodes of docs/nfp-offload.md §1.1 only");
         specific = true;
       } else if (!ii.insn) {
         add_at(p, i, "R-OP-1", FindingSeverity::E, "malformed instruction: " + ii.decode_error,
