@@ -1,5 +1,6 @@
 #include "loader/commands.hpp"
 
+#include "loader/dispatcher.hpp"
 #include "loader/library.hpp"
 #include "loader/loader.hpp"
 #include "support/cli_support.hpp"
@@ -34,6 +35,8 @@ struct LoadArgs {
   std::string device;
   std::string mode;
   bool replace = false;
+  bool legacy = false;
+  std::optional<unsigned> priority;
   std::string section;
   std::string program;
   bool verbose = false;
@@ -44,6 +47,7 @@ struct LoadArgs {
 struct UnloadArgs {
   std::string device;
   std::string mode;
+  bool all = false;
   bool verbose = false;
   bool json = false;
 };
@@ -78,6 +82,28 @@ std::string contract_summary(const nlohmann::json& contract) {
 
 // ---- load ------------------------------------------------------------------------------------
 
+// How `load` attaches: through libxdp's dispatcher where the kernel allows it, else alone.
+enum class AttachPath { Dispatcher, Legacy, Offload };
+
+const char* attach_path_name(AttachPath path) {
+  switch (path) {
+  case AttachPath::Dispatcher:
+    return "dispatcher";
+  case AttachPath::Legacy:
+    return "legacy";
+  case AttachPath::Offload:
+    return "offload";
+  }
+  return "?";
+}
+
+// The program attached in `mode` is one that is not a libxdp dispatcher (so nothing can be
+// added beside it, and --replace means swapping it).
+bool plain_program_attached(const Interface& interface, XdpMode mode) {
+  auto attachments = query_attachments(interface);
+  return attachments && attachments->id(mode) && !dispatcher_components(interface, mode);
+}
+
 int run_load(const LoadArgs& a) {
   LibraryLog log(a.verbose);
   const XdpMode mode = *parse_mode(a.mode);
@@ -85,48 +111,114 @@ int run_load(const LoadArgs& a) {
   if (!interface) return report_failure(interface.failure(), a.json, kExitSystemError);
   auto object = open_object(a.object, {a.section, a.program}, log);
   if (!object) return report_failure(object.failure(), a.json, kExitInputError);
-  if (a.replace)
+
+  std::vector<std::string> notes;
+  AttachPath path = mode == XdpMode::Hw ? AttachPath::Offload
+                    : a.legacy          ? AttachPath::Legacy
+                                        : AttachPath::Dispatcher;
+  if (path == AttachPath::Offload && a.priority)
+    notes.push_back("--priority has no effect in hw mode: an offloaded program runs alone");
+  if (path == AttachPath::Dispatcher) {
+    if (auto support = probe_dispatcher_support(); !support) {
+      const auto& why = support.diagnostics().items().front();
+      notes.push_back("programs cannot share '" + interface->name +
+                      "' on this kernel: " + why.message + "; attached alone, as with --legacy");
+      path = AttachPath::Legacy;
+    } else if (plain_program_attached(*interface, mode)) {
+      if (!a.replace)
+        return report_failure(
+            fail("'" + interface->name + "' has an XDP program in " + std::string(mode_name(mode)) +
+                     " mode that is not a libxdp dispatcher, so programs cannot be added beside it",
+                 {"<kernel>", 0, 0, 1, "attach"},
+                 "unload it first, or attach it through libxdp (xdp-loader); --legacy --replace "
+                 "swaps it for this program"),
+            a.json, kExitSystemError);
+      notes.push_back("the program attached in " + std::string(mode_name(mode)) +
+                      " mode is not in a libxdp dispatcher: --replace swaps it alone (--legacy)");
+      path = AttachPath::Legacy;
+    }
+  }
+  if (path != AttachPath::Dispatcher && a.replace)
     if (auto target = check_replace_target(*interface, mode); !target)
       return report_failure(target.failure(), a.json, kExitSystemError);
+  // The program is verified as XDP first in every path: a rejection then names the model node.
   if (auto loaded = load_object(*object, *interface, mode, log); !loaded)
     return report_failure(loaded.failure(), a.json, kExitSystemError);
-  auto attached = attach_program(*object, *interface, mode, a.replace, log);
-  if (!attached) return report_failure(attached.failure(), a.json, kExitSystemError);
 
-  std::vector<std::string> warnings = attached->warnings;
+  ProgramInfo attached_program;
+  uint32_t replaced_id = 0, dispatcher_id = 0;
+  unsigned run_priority = 0;
+  std::string replaced_name;
+  std::vector<std::string> warnings;
+  if (path == AttachPath::Dispatcher) {
+    auto mounted = ensure_libxdp_bpffs();
+    if (!mounted) return report_failure(mounted.failure(), a.json, kExitSystemError);
+    if (!mounted->empty()) notes.push_back(*mounted);
+    DispatcherAttach request{object->absolute_path(), object->chosen().section,
+                             object->chosen().name, a.priority, a.replace};
+    auto attached = attach_to_dispatcher(request, *interface, mode, log);
+    if (!attached) return report_failure(attached.failure(), a.json, kExitSystemError);
+    attached_program = attached->program;
+    dispatcher_id = attached->dispatcher_id;
+    run_priority = attached->run_priority;
+    if (!attached->replaced_ids.empty()) {
+      replaced_id = attached->replaced_ids.front();
+      replaced_name = object->chosen().name;
+    }
+    notes.insert(notes.end(), attached->notes.begin(), attached->notes.end());
+  } else {
+    auto attached = attach_program(*object, *interface, mode, a.replace, log);
+    if (!attached) return report_failure(attached.failure(), a.json, kExitSystemError);
+    attached_program = attached->program;
+    replaced_id = attached->replaced_id;
+    replaced_name = attached->replaced_name;
+    warnings = attached->warnings;
+  }
+
   if (!object->contract_problem().empty())
     warnings.push_back("ignored the object's I/O contract: " + object->contract_problem());
   if (auto recorded =
-          remember_attachment(StateStore{}, *interface, mode, *object, attached->program.id);
+          remember_attachment(StateStore{}, *interface, mode, *object, attached_program.id);
       !recorded)
     warnings.push_back("attached, but `xdpml status` will not know the object it came from: " +
                        recorded.diagnostics().items().front().message);
   print_warnings(warnings);
 
-  const auto& p = attached->program;
+  const auto& p = attached_program;
   const std::string mode_text(mode_name(mode));
   if (a.json) {
     nlohmann::json j{{"ok", true},
                      {"ifname", interface->name},
                      {"ifindex", interface->ifindex},
                      {"mode", mode_text},
+                     {"attach", attach_path_name(path)},
                      {"id", p.id},
                      {"name", p.name},
                      {"tag", p.tag},
                      {"object", object->absolute_path()},
                      {"section", object->chosen().section},
-                     {"program", object->chosen().name}};
-    if (attached->replaced_id) j["replaced_id"] = attached->replaced_id;
+                     {"program", object->chosen().name},
+                     {"notes", notes}};
+    if (path == AttachPath::Dispatcher) {
+      j["dispatcher_id"] = dispatcher_id;
+      j["run_priority"] = run_priority;
+    }
+    if (replaced_id) j["replaced_id"] = replaced_id;
     if (object->contract().is_object()) j["model"] = object->contract().value("model", "");
     std::cout << json_text(j) << '\n';
-  } else if (attached->replaced_id) {
-    std::cout << "replaced '" << attached->replaced_name << "' (id " << attached->replaced_id
-              << ") with '" << p.name << "' (id " << p.id << ") on " << interface->name << " in "
-              << mode_text << " mode\n";
-  } else {
-    std::cout << "attached '" << p.name << "' (id " << p.id << ") from " << object->path() << " to "
-              << interface->name << " in " << mode_text << " mode\n";
+    return kExitOk;
   }
+  for (const auto& n : notes) std::cerr << "note: " << n << '\n';
+  if (replaced_id)
+    std::cout << "replaced '" << replaced_name << "' (id " << replaced_id << ") with '" << p.name
+              << "' (id " << p.id << ") on " << interface->name << " in " << mode_text << " mode";
+  else
+    std::cout << "attached '" << p.name << "' (id " << p.id << ") from " << object->path() << " to "
+              << interface->name << " in " << mode_text << " mode";
+  if (path == AttachPath::Dispatcher)
+    std::cout << ", through libxdp's dispatcher (id " << dispatcher_id << ", run priority "
+              << run_priority << ")";
+  std::cout << '\n';
   return kExitOk;
 }
 
@@ -138,7 +230,17 @@ int run_unload(const UnloadArgs& a) {
   if (!interface) return report_failure(interface.failure(), a.json, kExitSystemError);
   std::optional<XdpMode> mode;
   if (!a.mode.empty()) mode = parse_mode(a.mode);
-  auto detached = detach_programs(*interface, mode, log);
+  // In a dispatcher shared with other programs, only xdpml's own program leaves (unless --all).
+  std::optional<DetachedProgram> own;
+  if (!a.all)
+    for (XdpMode m : {XdpMode::Skb, XdpMode::Native}) {
+      if (mode && *mode != m) continue;
+      auto removed = detach_own_component(*interface, m, StateStore{}, log);
+      if (!removed) return report_failure(removed.failure(), a.json, kExitSystemError);
+      if (*removed) own = **removed;
+    }
+  auto detached = own ? Result<std::vector<DetachedProgram>>(std::vector<DetachedProgram>{*own})
+                      : detach_programs(*interface, mode, log);
   if (!detached) return report_failure(detached.failure(), a.json, kExitSystemError);
   if (auto forgotten = forget_detached(StateStore{}, *interface); !forgotten)
     print_warnings({forgotten.diagnostics().items().front().message});
@@ -149,6 +251,7 @@ int run_unload(const UnloadArgs& a) {
       nlohmann::json entry{{"mode", mode_name(d.mode)}, {"id", d.id}, {"name", d.name}};
       if (d.libxdp_dispatcher)
         entry["libxdp_dispatcher"] = {{"components", d.dispatcher_components}};
+      if (d.components_left >= 0) entry["dispatcher_programs_left"] = d.components_left;
       list.push_back(entry);
     }
     std::cout << json_text(nlohmann::json{{"ok", true},
@@ -163,6 +266,9 @@ int run_unload(const UnloadArgs& a) {
               << mode_name(d.mode) << " mode)";
     if (d.libxdp_dispatcher && d.dispatcher_components)
       std::cout << ": a libxdp dispatcher with " << d.dispatcher_components << " program(s)";
+    if (d.components_left >= 0)
+      std::cout << ": removed from libxdp's dispatcher; " << d.components_left
+                << " other program(s) keep running";
     std::cout << '\n';
   }
   return kExitOk;
@@ -190,8 +296,15 @@ nlohmann::json to_json(const AttachedProgram& p) {
                    {"contract", p.origin->contract}};
   if (p.dispatcher) {
     nlohmann::json components = nlohmann::json::array();
-    for (const auto& c : p.dispatcher->components)
-      components.push_back({{"id", c.id}, {"name", c.name}, {"run_priority", c.run_priority}});
+    for (const auto& c : p.dispatcher->components) {
+      nlohmann::json component{{"id", c.id}, {"name", c.name}, {"run_priority", c.run_priority}};
+      if (c.origin)
+        component["origin"] = {{"object", c.origin->object_path},
+                               {"section", c.origin->section},
+                               {"program", c.origin->program},
+                               {"attached_at", c.origin->attached_at}};
+      components.push_back(component);
+    }
     j["libxdp_dispatcher"] = {{"components_known", p.dispatcher->components_known},
                               {"components", components}};
     if (!p.dispatcher->note.empty()) j["libxdp_dispatcher"]["note"] = p.dispatcher->note;
@@ -239,9 +352,14 @@ void print_status(const InterfaceStatus& s) {
       if (p.dispatcher->components_known) {
         std::cout << "    libxdp dispatcher with " << p.dispatcher->components.size()
                   << " program(s):\n";
-        for (const auto& c : p.dispatcher->components)
+        for (const auto& c : p.dispatcher->components) {
           std::cout << "      id " << c.id << " '" << c.name << "', run priority " << c.run_priority
                     << '\n';
+          if (c.origin)
+            std::cout << "        from " << c.origin->object_path << " (section "
+                      << c.origin->section << ", program " << c.origin->program << "), attached "
+                      << c.origin->attached_at << '\n';
+        }
       } else {
         std::cout << "    libxdp dispatcher: " << p.dispatcher->note << '\n';
       }
@@ -472,7 +590,14 @@ void register_commands(CLI::App& app, int* exit_code) {
       ->required()
       ->check(CLI::IsMember(kModeNames));
   load->add_flag("--replace", load_args->replace,
-                 "atomically replace the program attached in this mode");
+                 "atomically replace the program attached in this mode (in a libxdp dispatcher: "
+                 "the program of the same name)");
+  load->add_flag("--legacy", load_args->legacy,
+                 "attach alone through netlink, not through libxdp's multi-program dispatcher");
+  load->add_option("--priority", load_args->priority,
+                   "run priority in libxdp's dispatcher (lower runs first; default: the "
+                   "object's, 50 for xdpml objects)")
+      ->check(CLI::Range(0u, 0x7fffffffu));
   load->add_option("--sec", load_args->section, "ELF section of the program to load");
   load->add_option("--prog", load_args->program, "name of the program to load");
   load->add_flag("-v,--verbose", load_args->verbose, "show libbpf's and libxdp's messages");
@@ -484,6 +609,9 @@ void register_commands(CLI::App& app, int* exit_code) {
   unload->add_option("--dev", unload_args->device, "network interface")->required();
   unload->add_option("--mode", unload_args->mode, "only this mode (default: whatever is attached)")
       ->check(CLI::IsMember(kModeNames));
+  unload->add_flag("--all", unload_args->all,
+                   "detach a libxdp dispatcher with every program in it (default: only the "
+                   "program xdpml attached, when others share the dispatcher)");
   unload->add_flag("-v,--verbose", unload_args->verbose, "show libbpf's and libxdp's messages");
   unload->add_flag("--json", unload_args->json, "print the result (or errors) as JSON");
   unload->callback([unload_args, exit_code] { *exit_code = run_unload(*unload_args); });

@@ -1,5 +1,7 @@
 #include "loader/loader.hpp"
 
+#include "loader/dispatcher.hpp"
+
 #include "bpf/elf.hpp"
 #include "bpf/kernel.hpp"
 #include "contract/contract.hpp"
@@ -85,31 +87,6 @@ std::string program_label(uint32_t id) {
   auto info = program_info(id);
   if (!info) return "id " + std::to_string(id);
   return "'" + info->name + "', id " + std::to_string(id);
-}
-
-// Keeps libxdp from mounting bpffs behind our back: it does so only when this variable is 1,
-// and a mount made here would outlive the command (see loader/README.md).
-void forbid_bpffs_automount() {
-  unsetenv("LIBXDP_BPFFS_AUTOMOUNT");
-}
-
-// Where libxdp looks for its bpffs (it honours LIBXDP_BPFFS, else /sys/fs/bpf).
-std::string libxdp_bpffs_directory() {
-  const char* configured = std::getenv("LIBXDP_BPFFS");
-  return configured && *configured ? configured : "/sys/fs/bpf";
-}
-
-bool is_bpffs(const std::string& path) {
-  struct statfs fs {};
-  return statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == BPF_FS_MAGIC;
-}
-
-// libxdp's view of the skb/native program of an interface; null when it cannot tell.
-XdpMultiprog libxdp_view(const Interface& interface) {
-  forbid_bpffs_automount();
-  xdp_multiprog* raw = xdp_multiprog__get_from_ifindex(interface.ifindex);
-  if (libxdp_pointer_error(raw)) return nullptr;
-  return XdpMultiprog(raw);
 }
 
 } // namespace
@@ -453,10 +430,22 @@ Result<AttachOutcome> attach_program(const OpenedObject& object, const Interface
 
 namespace {
 
-// Keeps only the records whose program is still the one attached in that mode.
-void prune_record(InterfaceRecord& record, const Attachments& attachments) {
+// The recorded program is still attached in its mode: directly, or as a component of the
+// libxdp dispatcher there.
+bool still_attached(const Interface& interface, const Attachments& attachments, XdpMode mode,
+                    uint32_t prog_id) {
+  if (attachments.id(mode) == prog_id) return true;
+  if (mode == XdpMode::Hw || !attachments.id(mode)) return false;
+  const auto components = dispatcher_components(interface, mode);
+  return components && std::any_of(components->begin(), components->end(),
+                                   [&](const ComponentRef& c) { return c.id == prog_id; });
+}
+
+// Keeps only the records whose program is still attached in that mode.
+void prune_record(InterfaceRecord& record, const Interface& interface,
+                  const Attachments& attachments) {
   for (auto it = record.by_mode.begin(); it != record.by_mode.end();) {
-    if (attachments.id(it->first) != it->second.prog_id)
+    if (!still_attached(interface, attachments, it->first, it->second.prog_id))
       it = record.by_mode.erase(it);
     else
       ++it;
@@ -488,7 +477,7 @@ Status remember_attachment(const StateStore& store, const Interface& interface, 
   entry.attached_at = now_iso8601();
   return store.update(*netns, interface.ifindex, [&](InterfaceRecord& record) {
     record.ifname = interface.name;
-    prune_record(record, *attachments);
+    prune_record(record, interface, *attachments);
     record.by_mode[mode] = std::move(entry);
   });
 }
@@ -584,6 +573,31 @@ Result<std::vector<DetachedProgram>> detach_programs(const Interface& interface,
   return detached;
 }
 
+Result<std::optional<DetachedProgram>> detach_own_component(const Interface& interface,
+                                                            XdpMode mode, const StateStore& store,
+                                                            LibraryLog& log) {
+  if (mode == XdpMode::Hw) return std::optional<DetachedProgram>();
+  auto netns = current_netns_inode();
+  if (!netns) return std::optional<DetachedProgram>();
+  const auto record = store.read(*netns, interface.ifindex);
+  if (!record) return std::optional<DetachedProgram>();
+  const auto it = record->by_mode.find(mode);
+  if (it == record->by_mode.end()) return std::optional<DetachedProgram>();
+  const auto components = dispatcher_components(interface, mode);
+  if (!components || components->size() < 2) return std::optional<DetachedProgram>();
+  const auto ours = std::find_if(components->begin(), components->end(),
+                                 [&](const ComponentRef& c) { return c.id == it->second.prog_id; });
+  if (ours == components->end()) return std::optional<DetachedProgram>();
+  if (auto removed = detach_components(interface, mode, {ours->id}, log); !removed)
+    return removed.failure();
+  DetachedProgram d;
+  d.mode = mode;
+  d.id = ours->id;
+  d.name = ours->name;
+  d.components_left = static_cast<int>(components->size()) - 1;
+  return std::optional<DetachedProgram>(d);
+}
+
 Status forget_detached(const StateStore& store, const Interface& interface) {
   auto netns = current_netns_inode();
   if (!netns) return netns.failure();
@@ -591,8 +605,9 @@ Status forget_detached(const StateStore& store, const Interface& interface) {
   if (!store.read(*netns, interface.ifindex)) return ok_status();
   auto attachments = query_attachments(interface);
   if (!attachments) return attachments.failure();
-  return store.update(*netns, interface.ifindex,
-                      [&](InterfaceRecord& record) { prune_record(record, *attachments); });
+  return store.update(*netns, interface.ifindex, [&](InterfaceRecord& record) {
+    prune_record(record, interface, *attachments);
+  });
 }
 
 // ---- Status ----------------------------------------------------------------------------------
@@ -632,9 +647,15 @@ Result<InterfaceStatus> interface_status(const Interface& interface, const State
         DispatcherView dispatcher;
         dispatcher.components_known = true;
         for (xdp_program* p = xdp_multiprog__next_prog(nullptr, view.get()); p;
-             p = xdp_multiprog__next_prog(p, view.get()))
-          dispatcher.components.push_back(
-              {xdp_program__id(p), xdp_program__name(p), xdp_program__run_prio(p)});
+             p = xdp_multiprog__next_prog(p, view.get())) {
+          DispatcherComponent c{xdp_program__id(p), xdp_program__name(p), xdp_program__run_prio(p),
+                                std::nullopt};
+          if (record)
+            if (const auto it = record->by_mode.find(mode);
+                it != record->by_mode.end() && it->second.prog_id == c.id)
+              c.origin = it->second;
+          dispatcher.components.push_back(std::move(c));
+        }
         program.dispatcher = std::move(dispatcher);
       } else if (program.info && program.info->name == kDispatcherName) {
         // libxdp treats a dispatcher whose pins it cannot find as a plain program.

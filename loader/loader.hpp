@@ -117,6 +117,7 @@ struct DetachedProgram {
   std::string name;
   bool libxdp_dispatcher = false;
   int dispatcher_components = 0; // component programs detached with a dispatcher (if known)
+  int components_left = -1;      // >= 0: only this component left a dispatcher that still runs
 };
 
 // Detaches the program attached in `mode`, or every attached program when `mode` is empty.
@@ -125,6 +126,13 @@ struct DetachedProgram {
 // libxdp can read (bpffs) is detached through libxdp, which also removes its pins.
 Result<std::vector<DetachedProgram>> detach_programs(const Interface& interface,
                                                      std::optional<XdpMode> mode, LibraryLog& log);
+
+// In a libxdp dispatcher shared with other programs, removes only the program xdpml attached
+// (by its record) and leaves the others running; nullopt when that does not apply (no
+// dispatcher, no record, or ours is its only program: then detach_programs detaches it all).
+Result<std::optional<DetachedProgram>> detach_own_component(const Interface& interface,
+                                                            XdpMode mode, const StateStore& store,
+                                                            LibraryLog& log);
 
 // Drops records of programs that are no longer attached to the interface.
 Status forget_detached(const StateStore& store, const Interface& interface);
@@ -135,6 +143,7 @@ struct DispatcherComponent {
   uint32_t id = 0;
   std::string name;
   unsigned run_priority = 0;
+  std::optional<AttachmentRecord> origin; // when xdpml attached it
 };
 
 // A libxdp multi-program dispatcher (recognised by libxdp, or by its name when libxdp cannot

@@ -25,7 +25,7 @@
 #   77  cannot run here: a host tool is missing or the cache is not writable
 set -euo pipefail
 
-readonly RECIPE=1 # bump when the way the cached kernel bits are built changes
+readonly RECIPE=2 # bump when the way the cached kernel bits are built changes
 SRC_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 readonly SRC_ROOT
 CACHE="${XDPML_OFFLOAD_CACHE:-/var/cache/xdpml/offload}"
@@ -71,6 +71,8 @@ check_tool cpio cpio
 check_tool modinfo kmod
 check_tool ip iproute2
 check_tool bpftool bpftool
+check_tool xdp-loader xdp-tools
+check_tool xdp-filter xdp-tools
 check_tool make make
 check_tool gcc gcc
 check_tool xz xz-utils
@@ -295,6 +297,8 @@ build_kernel_bits() {
   done
   cp "$nsim/netdevsim.ko" "$out/modules/netdevsim.ko"
   echo netdevsim >>"$out/modules/load-order"
+  # veth: the dispatcher checks share a veth port with xdp-filter.
+  copy_module veth "$out/modules" "$tree"
   echo "$stamp_text" >"$out/stamp"
 
   # Replace the cached set in one step, and keep only this kernel's files in the cache.
@@ -345,6 +349,14 @@ done
 copy_with_libs "$(command -v ip)" /usr/sbin/ip
 copy_with_libs "$(command -v bpftool)" /usr/sbin/bpftool
 copy_with_libs "$XDPML" /usr/bin/xdpml
+# xdp-tools for the dispatcher checks: xdp-loader, xdp-filter and the BPF objects xdp-filter
+# loads from its compiled-in directory.
+copy_with_libs "$(command -v xdp-loader)" /usr/sbin/xdp-loader
+copy_with_libs "$(command -v xdp-filter)" /usr/sbin/xdp-filter
+XDP_OBJECTS="$(dirname "$(dpkg -S xdpfilt_alw_all.o | sed -n 's/^[^ ]* //p' | head -n 1)")"
+mkdir -p "$ROOT$XDP_OBJECTS"
+cp "$XDP_OBJECTS"/*.o "$ROOT$XDP_OBJECTS/"
+cp "$SRC_ROOT/examples/prices.txt" "$ROOT/tests/"
 # Debug info is most of xdpml's size; the guest only runs it.
 if command -v strip >/dev/null 2>&1; then strip --strip-debug "$ROOT/usr/bin/xdpml"; fi
 cp "$SRC_ROOT"/tests/offload/*.s "$ROOT/tests/"

@@ -162,8 +162,32 @@ DEV=$E2E_RX
 NETNS_INODE=$(ip netns exec "$E2E_NS" stat -L -c %i /proc/self/ns/net)
 STATE_FILE="/run/xdpml/$NETNS_INODE-$(ip netns exec "$E2E_NS" cat "/sys/class/net/$DEV/ifindex").json"
 
+# ---- the default attach: libxdp's dispatcher where the kernel runs extension programs ------
+# The checks below pin the single-program path (--legacy). Without it, `load` first asks the
+# kernel whether it runs extension (freplace) programs, as libxdp's dispatcher needs: where it
+# does not (this project's CI kernel), the program is attached alone and the note says why;
+# where it does, it goes through the dispatcher (tests/offload/init.sh tests that on Debian's
+# kernel, beside xdp-filter).
+run "$XDPML" load --dev "$DEV" --mode skb --json "$T/anova.o"
+expect_rc "load without --legacy" 0
+case "$(json "j['attach']")" in
+  legacy)
+    e2e_expect "... attached alone, and the note says why" \
+      "$(json "any('cannot share' in n and 'extension programs' in n for n in j['notes'])")" True
+    run "$XDPML" load --dev "$DEV" --mode skb "$T/anova.o"
+    run "$XDPML" unload --dev "$DEV"
+    expect_rc "unload" 0
+    run_split "$XDPML" load --dev "$DEV" --mode skb "$T/anova.o"
+    expect_text "text: the note on stderr names the refusal" "note: programs cannot share '$DEV' on this kernel: this kernel refuses extension programs" "$ERR"
+    ;;
+  dispatcher) e2e_ok "... attached through libxdp's dispatcher (this kernel runs extensions)" ;;
+  *) e2e_fail "load --json names the attach path"; e2e_show "$OUT" ;;
+esac
+run "$XDPML" unload --dev "$DEV" --all
+expect_rc "unload --all" 0
+
 # ---- skb mode -----------------------------------------------------------------------------
-run "$XDPML" load --dev "$DEV" --mode skb "$T/anova.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb "$T/anova.o"
 expect_rc "load anova.o in skb mode" 0
 expect_text "load names program, id and mode" "attached 'xdpml_anova' \(id [0-9]+\) .* in skb mode"
 ID1=$(link_xdp "$DEV" "j['xdp']['prog']['id']")
@@ -189,12 +213,12 @@ else
   e2e_fail "state record $STATE_FILE holds the program id"
 fi
 
-run "$XDPML" load --dev "$DEV" --mode skb "$T/pass.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb "$T/pass.o"
 expect_rc "a second load without --replace is refused" 3
 expect_text "... naming the program already there" "already has an XDP program in skb mode \('xdpml_anova', id $ID1\)"
 e2e_expect "... and leaving it attached" "$(link_xdp "$DEV" "j['xdp']['prog']['id']")" "$ID1"
 
-run "$XDPML" load --dev "$DEV" --mode skb --replace --json "$T/pass.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb --replace --json "$T/pass.o"
 expect_rc "--replace swaps in pass.o" 0
 ID2=$(link_xdp "$DEV" "j['xdp']['prog']['id']")
 e2e_expect "--replace --json reports the replaced id" "$(json "j['replaced_id']")" "$ID1"
@@ -233,20 +257,20 @@ expect_rc "unload with nothing attached fails" 3
 expect_text "... saying so" "no XDP program is attached to '$DEV'"
 
 # ---- native mode --------------------------------------------------------------------------
-run "$XDPML" load --dev "$DEV" --mode native "$T/pass.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode native "$T/pass.o"
 expect_rc "load pass.o in native mode" 0
 N1=$(link_xdp "$DEV" "j['xdp']['prog']['id']")
 e2e_expect "ip link: XDP mode is driver (1)" "$(link_xdp "$DEV" "j['xdp']['mode']")" 1
 run "$XDPML" status --json --dev "$DEV"
 e2e_expect "status --json: native mode and id" \
   "$(json "(j['interfaces'][0]['modes'], j['interfaces'][0]['programs'][0]['id'])")" "(['native'], $N1)"
-run "$XDPML" load --dev "$DEV" --mode skb "$T/pass2.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb "$T/pass2.o"
 expect_rc "skb next to native is refused" 3
 expect_text "... with the kernel's words" "Native and generic XDP can't be active at the same time"
-run "$XDPML" load --dev "$DEV" --mode skb --replace "$T/pass2.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb --replace "$T/pass2.o"
 expect_rc "--replace in skb mode while only native is attached is refused" 3
 expect_text "... pointing at the native program" "use --mode native"
-run "$XDPML" load --dev "$DEV" --mode native --replace "$T/anova.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode native --replace "$T/anova.o"
 expect_rc "--replace in native mode" 0
 N2=$(link_xdp "$DEV" "j['xdp']['prog']['id']")
 e2e_expect "native replacement: new program, still driver mode" \
@@ -257,7 +281,7 @@ run "$XDPML" status --json
 e2e_expect "status (all interfaces): native anova with its contract" \
   "$(json "[(i['ifname'], p['mode'], p['id'], p['origin']['contract']['model']) for i in j['interfaces'] for p in i['programs']]")" \
   "[('$DEV', 'native', $N2, 'anova')]"
-run "$XDPML" load --dev "$E2E_TX" --mode skb "$T/pass2.o"
+run "$XDPML" load --legacy --dev "$E2E_TX" --mode skb "$T/pass2.o"
 expect_rc "load on the other end of the pair" 0
 run "$XDPML" status --json
 e2e_expect "status without --dev lists both interfaces" \
@@ -271,7 +295,7 @@ run "$XDPML" unload --dev "$E2E_TX"
 expect_rc "unload the other end" 0
 e2e_expect "nothing attached to either end" \
   "$(link_xdp "$DEV" "'xdp' in j") $(link_xdp "$E2E_TX" "'xdp' in j")" "False False"
-run "$XDPML" load --dev "$DEV" --mode skb --replace "$T/pass.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb --replace "$T/pass.o"
 expect_rc "--replace with nothing attached fails" 3
 expect_text "... clearly" "nothing is attached to '$DEV' in skb mode, so there is nothing to replace"
 e2e_expect "... and attaches nothing" "$(link_xdp "$DEV" "'xdp' in j")" False
@@ -282,18 +306,18 @@ e2e_expect "... and attaches nothing" "$(link_xdp "$DEV" "'xdp' in j")" False
 bpffs_at_sys() { grep -Eq ' /sys/fs/bpf .* - bpf ' /proc/self/mountinfo; }
 export -f bpffs_at_sys
 run env LIBXDP_BPFFS_AUTOMOUNT=1 XDPML="$XDPML" OBJ="$T/pass.o" DEV="$DEV" bash -c \
-  '"$XDPML" load --dev "$DEV" --mode skb "$OBJ" && "$XDPML" status >/dev/null &&
+  '"$XDPML" load --legacy --dev "$DEV" --mode skb "$OBJ" && "$XDPML" status >/dev/null &&
    "$XDPML" unload --dev "$DEV" >/dev/null && ! bpffs_at_sys'
 expect_rc "without bpffs: load/status/unload work and mount no bpffs (even with LIBXDP_BPFFS_AUTOMOUNT=1)" 0
 run env XDPML="$XDPML" OBJ="$T/anova.o" DEV="$DEV" bash -c \
   'mount -t bpf xdpml-loader-bpffs /sys/fs/bpf && bpffs_at_sys &&
-   "$XDPML" load --dev "$DEV" --mode skb "$OBJ" && "$XDPML" status --json --dev "$DEV" &&
+   "$XDPML" load --legacy --dev "$DEV" --mode skb "$OBJ" && "$XDPML" status --json --dev "$DEV" &&
    "$XDPML" unload --dev "$DEV"'
 expect_rc "with bpffs mounted: load/status/unload work" 0
 expect_text "... and status shows the program" '"name": "xdpml_anova"'
 
 # A program named like libxdp's dispatcher whose state libxdp cannot find is reported as such.
-run "$XDPML" load --dev "$DEV" --mode skb "$T/dispatcher.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb "$T/dispatcher.o"
 expect_rc "load a program named xdp_dispatcher" 0
 run "$XDPML" status --json --dev "$DEV"
 e2e_expect "status flags a libxdp dispatcher whose components are unknown" \
@@ -314,7 +338,7 @@ one_error_line() {
     e2e_show "$OUT"
   fi
 }
-run "$XDPML" load --dev xdpml-nodev0 --mode skb "$T/pass.o"
+run "$XDPML" load --legacy --dev xdpml-nodev0 --mode skb "$T/pass.o"
 expect_rc "missing device" 3
 expect_text "... named" "no network interface named 'xdpml-nodev0'"
 one_error_line "missing device"
@@ -323,34 +347,34 @@ expect_rc "unload: missing device" 3
 run "$XDPML" status --dev xdpml-nodev0
 expect_rc "status: missing device" 3
 
-run "$XDPML" load --dev "$DEV" --mode hw "$T/pass.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode hw "$T/pass.o"
 expect_rc "hw mode on a veth" 3
 expect_text "... says the device cannot offload, with the kernel's errno" "'$DEV' cannot offload XDP programs.*\(Invalid argument\)"
 one_error_line "hw mode on a veth"
 e2e_expect "... and attaches nothing" "$(link_xdp "$DEV" "'xdp' in j")" False
 
-run "$XDPML" load --dev lo --mode native "$T/pass.o"
+run "$XDPML" load --legacy --dev lo --mode native "$T/pass.o"
 expect_rc "native mode on lo (no driver XDP)" 3
 expect_text "... with the kernel's words" "'lo' does not support XDP in native mode: .*native mode"
 one_error_line "native mode on lo"
 
 for name in textonly dataonly; do
-  run "$XDPML" load --dev "$DEV" --mode skb "$T/$name.o"
+  run "$XDPML" load --legacy --dev "$DEV" --mode skb "$T/$name.o"
   expect_rc "object without an XDP program ($name)" 1
   expect_text "... says so and lists what it has" "the object has no XDP program; (its programs: 'helper' \(section .text|it has no programs at all \(sections: .*\.data)"
   one_error_line "no XDP program ($name)"
 done
-run "$XDPML" load --dev "$DEV" --mode skb --sec nosuch "$T/anova.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb --sec nosuch "$T/anova.o"
 expect_rc "--sec naming nothing" 1
 expect_text "... lists the programs" "no program matches --sec nosuch; its programs: 'xdpml_anova' \(section xdp, xdp\)"
-run "$XDPML" load --dev "$DEV" --mode skb --prog nosuch "$T/anova.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb --prog nosuch "$T/anova.o"
 expect_rc "--prog naming nothing" 1
 expect_text "... lists the programs" "no program matches --prog nosuch; its programs: 'xdpml_anova'"
-run "$XDPML" load --dev "$DEV" --mode skb --sec xdp --prog xdpml_anova "$T/anova.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb --sec xdp --prog xdpml_anova "$T/anova.o"
 expect_rc "--sec and --prog naming the program" 0
 run "$XDPML" unload --dev "$DEV"
 
-run "$XDPML" load --dev "$DEV" --mode skb "$T/nobounds.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb "$T/nobounds.o"
 expect_rc "verifier rejection" 3
 expect_text "... names the instruction index" "rejected by the verifier at instruction 1: "
 expect_text "... quotes the verifier" "invalid access to packet|outside of the packet"
@@ -358,36 +382,36 @@ expect_text "... shows the instruction's text" "note: instruction 1: [rw]0 = \*\
 expect_text "... shows the verifier log around it" "1: \(69\) r0 = \*\(u16 \*\)\(r2 \+12\)"
 expect_text "... with a hint" "hint: every packet access must come after a check against data_end"
 if grep -q 'libbpf:' <<<"$OUT"; then e2e_fail "libbpf's own messages stay hidden without --verbose"; else e2e_ok "libbpf's own messages stay hidden without --verbose"; fi
-run "$XDPML" load --dev "$DEV" --mode skb --verbose "$T/nobounds.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb --verbose "$T/nobounds.o"
 expect_text "--verbose shows libbpf's messages" "libbpf: "
-run_split "$XDPML" load --dev "$DEV" --mode skb --json "$T/nobounds.o"
+run_split "$XDPML" load --legacy --dev "$DEV" --mode skb --json "$T/nobounds.o"
 e2e_expect "--json: the rejection as JSON on stdout" \
   "$(json "(j['ok'], 'at instruction 1' in j['errors'][0]['message'])")" "(False, True)"
 e2e_expect "... nothing attached" "$(link_xdp "$DEV" "'xdp' in j")" False
 
-run "$XDPML" load --dev "$DEV" --mode native "$T/anova-short.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode native "$T/anova-short.o"
 expect_rc "verifier rejection of a compiled model" 3
 expect_text "... names instruction 12 and its model node" "at instruction 12 \(model node A\[0\]\): "
 expect_text "... shows the instruction with its node" "instruction 12: w1 = \*\(u32 \*\)\(r2 \+ 58\) +# A\[0\]"
 
 for name in truncated garbage; do
-  run "$XDPML" load --dev "$DEV" --mode skb "$T/$name.o"
+  run "$XDPML" load --legacy --dev "$DEV" --mode skb "$T/$name.o"
   expect_rc "malformed object ($name)" 1
   expect_text "... named in the error" "$T/$name.o: error: "
   one_error_line "malformed object ($name)"
 done
-run "$XDPML" load --dev "$DEV" --mode skb "$T/missing.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb "$T/missing.o"
 expect_rc "missing object" 1
 expect_text "... named" "cannot open '$T/missing.o'"
-run "$XDPML" load --dev "$DEV" --mode offload "$T/pass.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode offload "$T/pass.o"
 expect_rc "unknown mode is a usage error" 2
 
-run setpriv --reuid=65534 --regid=65534 --clear-groups "$XDPML" load --dev "$DEV" --mode skb "$T/pass.o"
+run setpriv --reuid=65534 --regid=65534 --clear-groups "$XDPML" load --legacy --dev "$DEV" --mode skb "$T/pass.o"
 expect_rc "not root" 3
 expect_text "... says permission was denied" "error: permission denied loading program 'xdpml_pass'"
 expect_text "... and that root is needed" "hint: .*needs root"
 one_error_line "not root"
-run "$XDPML" load --dev "$DEV" --mode skb "$T/pass.o"
+run "$XDPML" load --legacy --dev "$DEV" --mode skb "$T/pass.o"
 run setpriv --reuid=65534 --regid=65534 --clear-groups "$XDPML" unload --dev "$DEV"
 expect_rc "unload as not root" 3
 e2e_expect "... leaves the program attached" "$(link_xdp "$DEV" "'xdp' in j")" True

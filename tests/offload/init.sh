@@ -344,6 +344,99 @@ check "bpftool net detach xdpoffload" $BPFTOOL net detach xdpoffload dev "$DEV"
 rm -f /sys/fs/bpf/bound
 expect_detached "after bpftool net detach"
 
+# ---- sharing an interface with xdp-filter through libxdp's dispatcher ---------------------------
+# Debian's kernel runs extension (freplace) programs, which the host's CI kernel refuses, so
+# this is where `xdpml load` goes through libxdp's multi-program dispatcher for real: an xdpml
+# segmenter and Debian's xdp-filter on one veth port, both working on live frames, each seen by
+# `xdp-loader status`, each unloaded without disturbing the other.
+XDP_LOADER=/usr/sbin/xdp-loader
+XDP_FILTER=/usr/sbin/xdp-filter
+if $IP link add xa type veth peer name xb 2>/dev/null && $IP link set xa up && $IP link set xb up; then
+  pass "veth pair xa/xb"
+  check "xdpml compile anova (kernel target)" $XDPML compile anova -o $T/share.o
+  # verify_tags DESC: every window of prices.txt sent on xa comes back from xb with the
+  # reference tag (the xdpml program worked on every frame).
+  verify_tags() {
+    run $XDPML verify --tx xa --rx xb --obj $T/share.o --data /tests/prices.txt --timeout 2
+    if [ "$rc" -eq 0 ]; then pass "$1: xdpml verify, every tag right"; else
+      fail "$1: xdpml verify (exit $rc)"
+    fi
+    show "$out"
+  }
+  run $XDPML load --dev xb --mode skb $T/share.o --json
+  if [ "$rc" -eq 0 ] && contains "$out" '"attach": "dispatcher"'; then
+    pass "xdpml load --mode skb attaches through libxdp's dispatcher"
+  else fail "xdpml load --mode skb through the dispatcher (exit $rc)"; fi
+  show "$out"
+  check "xdp-filter load -m skb xb (beside the xdpml program)" $XDP_FILTER load -m skb xb
+  run $XDP_LOADER status xb
+  if contains "$out" "xdpml_anova" && contains "$out" "xdpfilt_"; then
+    pass "xdp-loader status lists both programs in one dispatcher"
+  else fail "xdp-loader status lists both programs"; fi
+  show "$out"
+  run $XDPML status --dev xb
+  if contains "$out" "libxdp dispatcher with 2 program(s)" && contains "$out" "from $T/share.o"; then
+    pass "xdpml status shows the chain and where the xdpml program came from"
+  else fail "xdpml status shows the chain"; fi
+  show "$out"
+  verify_tags "xdpml + xdp-filter (allow)"
+  # The filter's decisions are taken: deny our port, and the frames stop arriving.
+  check "xdp-filter port 6666 (deny UDP/6666)" $XDP_FILTER port -p udp 6666
+  run $XDPML verify --tx xa --rx xb --obj $T/share.o --data /tests/prices.txt --timeout 1
+  if [ "$rc" -ne 0 ] && contains "$out" "lost"; then
+    pass "with xdp-filter denying UDP/6666 the frames are dropped before they arrive"
+  else fail "xdp-filter's deny rule had no effect (verify exit $rc)"; fi
+  show "$out"
+  run $XDP_FILTER status
+  show "$out"
+  check "xdp-filter port -r 6666 (rule removed)" $XDP_FILTER port -r -p udp 6666
+  verify_tags "after the deny rule is removed"
+  check "xdp-filter unload xb" $XDP_FILTER unload xb
+  run $XDP_LOADER status xb
+  if contains "$out" "xdpml_anova" && ! contains "$out" "xdpfilt_"; then
+    pass "after xdp-filter unload, the xdpml program still runs"
+  else fail "xdp-filter unload took the xdpml program with it"; fi
+  show "$out"
+  verify_tags "xdpml alone in the dispatcher"
+  run $XDPML load --dev xb --mode skb --replace $T/share.o
+  if [ "$rc" -eq 0 ] && contains "$out" "replaced"; then
+    pass "xdpml load --replace inside the dispatcher"
+  else fail "xdpml load --replace inside the dispatcher (exit $rc)"; fi
+  show "$out"
+  verify_tags "after --replace"
+  check "xdp-filter load -m skb xb (again)" $XDP_FILTER load -m skb xb
+  run $XDPML unload --dev xb
+  if [ "$rc" -eq 0 ] && contains "$out" "1 other program(s) keep running"; then
+    pass "xdpml unload removes only its own program from the dispatcher"
+  else fail "xdpml unload in a shared dispatcher (exit $rc)"; fi
+  show "$out"
+  run $XDP_LOADER status xb
+  if ! contains "$out" "xdpml_anova" && contains "$out" "xdpfilt_"; then
+    pass "after xdpml unload, xdp-filter still runs"
+  else fail "xdpml unload disturbed xdp-filter"; fi
+  show "$out"
+  run $XDPML load --dev xb --mode skb --priority 5 $T/share.o
+  run $XDPML status --dev xb
+  if contains "$out" "'xdpml_anova', run priority 5"; then
+    pass "xdpml load --priority 5 runs it first in the chain"
+  else fail "xdpml load --priority"; fi
+  show "$out"
+  check "xdpml unload --all (the dispatcher and both programs)" $XDPML unload --dev xb --all
+  run $XDP_LOADER status xb
+  if contains "$out" "No XDP program loaded"; then pass "nothing left on xb"; else
+    fail "programs left on xb after unload --all"
+  fi
+  show "$out"
+  run $XDPML load --dev xb --mode skb --legacy $T/share.o --json
+  if [ "$rc" -eq 0 ] && contains "$out" '"attach": "legacy"'; then
+    pass "xdpml load --legacy attaches alone"
+  else fail "xdpml load --legacy (exit $rc)"; fi
+  run $XDPML unload --dev xb
+  $IP link del xa 2>/dev/null
+else
+  fail "veth pair xa/xb (is the veth module loaded?)"
+fi
+
 # ---- the kernel stayed healthy -----------------------------------------------------------------
 
 echo 1 >/sys/bus/netdevsim/del_device
