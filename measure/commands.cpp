@@ -10,6 +10,7 @@
 #include "measure/roundtrip.hpp"
 #include "packetgen/netdev.hpp"
 #include "packetgen/network.hpp"
+#include "packetgen/sender.hpp"
 #include "packetgen/series.hpp"
 #include "packetgen/wire.hpp"
 #include "support/cli_support.hpp"
@@ -444,6 +445,7 @@ int run_bench_command(const BenchArgs& a) {
 
 struct MeasureArgs {
   std::string tx, rx, obj, baseline, mode = "skb";
+  std::string sender = "auto"; // how frames leave tx (packetgen/sender.hpp)
   WireArgs wire;
   uint64_t count = 20000;
   uint32_t batch = 100;
@@ -570,10 +572,15 @@ int run_measure_command(const MeasureArgs& a) {
 
   auto rx = packetgen::RawSocket::open_rx(a.rx, main.format);
   if (!rx) return report_failure(rx.failure(), a.json, kExitSystemError);
-  auto tx = packetgen::RawSocket::open_tx(a.tx);
-  if (!tx) return report_failure(tx.failure(), a.json, kExitSystemError);
+  const auto kind = packetgen::parse_sender_kind(a.sender);
+  if (!kind) return report_failure(fail("unknown sender '" + a.sender + "'"), a.json, kExitUsage);
+  auto opened = packetgen::open_sender(a.tx, *kind, 1);
+  if (!opened) return report_failure(opened.failure(), a.json, kExitSystemError);
+  if (!a.json)
+    for (const auto& n : opened->notes) std::cerr << "note: " << n << '\n';
+  packetgen::FrameSender& tx = *opened->sender;
   packetgen::Endpoints ep;
-  ep.src_mac = tx->mac();
+  ep.src_mac = tx.mac();
   ep.dst_mac = rx->mac();
   std::vector<RoundTripFrame> frames;
   // Up to 1000 windows spread over the data: varied, but few enough to stay in the cache.
@@ -636,7 +643,7 @@ int run_measure_command(const MeasureArgs& a) {
   ro.progress = !a.json && isatty(STDERR_FILENO);
   ro.stop = &stop_requested();
   ro.seed = std::random_device{}();
-  auto r = run_round_trips(*tx, *rx, main.format, frames, switch_to, *tsc, ro);
+  auto r = run_round_trips(tx, *rx, main.format, frames, switch_to, *tsc, ro);
   if (attached.any) {
     if (auto d = loader::detach_programs(*rx_if, *mode, log); !d)
       return report_failure(d.failure(), a.json, kExitSystemError);
@@ -677,6 +684,7 @@ int run_measure_command(const MeasureArgs& a) {
         {"tx", a.tx},
         {"rx", a.rx},
         {"mode", a.mode},
+        {"sender", {{"path", tx.path()}, {"mode", tx.mode()}, {"notes", opened->notes}}},
         {"object", a.obj},
         {"xlated_insns", main.xlated_insns},
         {"baseline", has_baseline ? nlohmann::json(a.baseline) : nlohmann::json(nullptr)},
@@ -722,6 +730,7 @@ int run_measure_command(const MeasureArgs& a) {
                            : "against no program attached")
         << "\n";
     out << "  machine   " << machine.describe() << "\n";
+    out << "  sender    " << tx.path() << " (" << tx.mode() << ") on " << a.tx << "\n";
     out << "  TSC       " << fixed(r->tsc.hz / 1e6, 1) << " MHz (" << r->tsc.source << " over "
         << fixed(r->tsc.seconds, 2) << " s)";
     if (r->tsc_step_ticks > 1)
@@ -817,6 +826,12 @@ void register_commands(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"skb", "native"}))
       ->capture_default_str();
   measure->add_option("--cpu", ma->cpu, "CPU to pin to (default: the one it starts on)");
+  measure
+      ->add_option("--sender", ma->sender,
+                   "how frames leave --tx: AF_XDP where the device takes it, else AF_PACKET "
+                   "(auto), or only one of them")
+      ->check(CLI::IsMember({"auto", "af_xdp", "af_packet"}))
+      ->capture_default_str();
   measure->add_option("--confidence", ma->confidence, "level of the confidence intervals")
       ->check(CLI::Range(0.5, 0.999))
       ->capture_default_str();

@@ -133,7 +133,7 @@ void analyse_round_trips(RoundTripResult& r, const RoundTripOptions& o) {
   r.d_p99.ci = bootstrap_ci(pairs, diff(0.99), o.confidence, o.bootstrap_reps);
 }
 
-Result<RoundTripResult> run_round_trips(packetgen::RawSocket& tx, packetgen::RawSocket& rx,
+Result<RoundTripResult> run_round_trips(packetgen::FrameSender& tx, packetgen::RawSocket& rx,
                                         const packetgen::WireFormat& format,
                                         const std::vector<RoundTripFrame>& frames,
                                         const SwitchFn& switch_to, const TscCalibration& tsc,
@@ -148,7 +148,6 @@ Result<RoundTripResult> run_round_trips(packetgen::RawSocket& tx, packetgen::Raw
   std::vector<uint8_t> frame, buf(4096);
   uint64_t seq = 1ull << 40; // far from window indices, so stale frames of `verify` never match
   size_t next = 0;           // frames are used round-robin
-  uint64_t retries = 0;
 
   // Sends one frame and waits for it on rx; returns the TSC ticks, or nullopt when lost.
   int64_t result = 0; // the received frame's result field (networks), for the check below
@@ -156,7 +155,7 @@ Result<RoundTripResult> run_round_trips(packetgen::RawSocket& tx, packetgen::Raw
     frame = f.frame;
     if (frame.size() >= seq_off + 8) store_le64(&frame[seq_off], ++seq);
     const uint64_t t0 = read_tsc();
-    if (auto st = tx.send(frame, &retries); !st) return st.failure();
+    if (auto st = tx.send_one(frame); !st) return st.failure();
     for (;;) {
       auto n = rx.receive(buf, o.timeout_ms);
       if (!n) return n.failure();

@@ -20,6 +20,7 @@
 #include "measure/machine.hpp"
 #include "measure/stats.hpp"
 #include "packetgen/netdev.hpp"
+#include "packetgen/sender.hpp"
 #include "packetgen/wire.hpp"
 #include "support/result.hpp"
 
@@ -87,7 +88,7 @@ struct RoundTripResult {
 // untimed warm-up batch.
 using SwitchFn = std::function<Status(bool with, uint32_t pair)>;
 
-Result<RoundTripResult> run_round_trips(packetgen::RawSocket& tx, packetgen::RawSocket& rx,
+Result<RoundTripResult> run_round_trips(packetgen::FrameSender& tx, packetgen::RawSocket& rx,
                                         const packetgen::WireFormat& format,
                                         const std::vector<RoundTripFrame>& frames,
                                         const SwitchFn& switch_to, const TscCalibration& tsc,

@@ -41,6 +41,9 @@ struct Args {
   // sender
   double rate = kDefaultRate;
   uint64_t count = 0; // 0 = every window
+  std::string sender = "auto";
+  uint32_t batch = 64;
+  double foreign = 0; // foreign frames per frame of ours (send, verify, recv)
   // receiver
   std::string reference = "exact";
   uint64_t expect = 0; // 0 = as many as are sent
@@ -215,11 +218,78 @@ nlohmann::json format_json(const WireFormat& f) {
           {"frame_bytes", f.frame_size()}};
 }
 
+nlohmann::json device_json(const DeviceCounters& d) {
+  return {{"tx_packets", d.tx_packets}, {"tx_dropped", d.tx_dropped}, {"tx_errors", d.tx_errors},
+          {"rx_packets", d.rx_packets}, {"rx_dropped", d.rx_dropped}, {"rx_errors", d.rx_errors}};
+}
+
 nlohmann::json send_json(const SendStats& s) {
+  nlohmann::json kernel{{"submitted", s.counters.submitted},
+                        {"resent_after_device_drop", s.counters.resent},
+                        {"waits_on_full_queue", s.counters.retries},
+                        {"syscalls", s.counters.syscalls}};
+  if (s.counters.xdp_statistics) {
+    kernel["xdp_statistics"] = {{"tx_invalid_descs", s.counters.tx_invalid_descs},
+                                {"tx_ring_empty_descs", s.counters.tx_ring_empty_descs}};
+    kernel["completions"] = s.counters.completed;
+  }
+  if (s.device) kernel["device"] = device_json(*s.device);
   return {{"sent", s.sent},
+          {"foreign", s.foreign},
+          {"frames", s.frames()},
           {"seconds", s.seconds},
-          {"rate_pps", s.seconds > 0 ? static_cast<double>(s.sent) / s.seconds : 0.0},
-          {"retries", s.retries}};
+          {"rate_pps", s.seconds > 0 ? static_cast<double>(s.frames()) / s.seconds : 0.0},
+          {"rate_asked", s.rate},
+          {"achieved_pps", s.achieved_pps},
+          {"max_batch", s.burst},
+          {"max_behind_us", s.max_behind_us},
+          {"retries", s.retries},
+          {"path", s.path},
+          {"mode", s.mode},
+          {"kernel", kernel}};
+}
+
+// The lines under "sent ..." (send) or "  sent ..." (verify): path, pacing and what the kernel
+// counted.
+void print_send_details(std::ostream& out, const SendStats& s, const std::string& dev) {
+  out << "  path      " << s.path << " (" << s.mode << "), up to " << s.burst
+      << (s.burst == 1 ? " frame" : " frames") << " per batch; ";
+  if (s.rate > 0)
+    out << "rate asked " << fixed(s.rate, 0) << " pkt/s, achieved " << fixed(s.achieved_pps, 0)
+        << " pkt/s (at worst " << fixed(s.max_behind_us, 0) << " us behind schedule)";
+  else
+    out << "unpaced, " << fixed(s.achieved_pps, 0) << " pkt/s";
+  out << '\n';
+  if (s.foreign)
+    out << "  mix       " << s.sent << " frames of ours, " << s.foreign << " foreign\n";
+  out << "  kernel    ";
+  if (s.device)
+    out << dev << " tx_packets +" << s.device->tx_packets << ", tx_dropped +"
+        << s.device->tx_dropped << ", tx_errors +" << s.device->tx_errors << "; ";
+  out << s.counters.resent << " dropped by the device and resent, " << s.counters.retries
+      << " waits on a full queue";
+  if (s.counters.xdp_statistics)
+    out << "; XDP_STATISTICS tx_invalid_descs " << s.counters.tx_invalid_descs;
+  out << '\n';
+}
+
+nlohmann::json foreign_json(const ForeignSummary& f) {
+  nlohmann::json kinds = nlohmann::json::object();
+  for (size_t k = 0; k < kForeignKinds; ++k) kinds[foreign_kind_name(k)] = f.per_kind_received[k];
+  nlohmann::json j{{"expected", f.expected},     {"received", f.received},     {"intact", f.intact},
+                   {"modified", f.modified},     {"duplicated", f.duplicated}, {"lost", f.lost},
+                   {"unexpected", f.unexpected}, {"received_by_kind", kinds}};
+  if (f.modified) j["first_modified"] = f.first_modified;
+  return j;
+}
+
+void print_foreign(std::ostream& out, const std::optional<ForeignSummary>& f) {
+  if (!f) return;
+  out << "  foreign   " << f->received << " received: " << f->intact << " untouched, "
+      << f->modified << " modified, " << f->lost << " lost, " << f->duplicated << " duplicated (of "
+      << f->expected << " sent)";
+  if (f->modified) out << "; first modified: foreign frame " << f->first_modified;
+  out << '\n';
 }
 
 nlohmann::json mismatch_json(const Series& series, const Mismatch& m) {
@@ -281,15 +351,19 @@ void print_values(std::ostream& out, const Series& series, uint64_t w) {
 
 // The end of every receive report: the first lost frames, then PASS or what failed.
 // `unit` names what a frame carries ("windows", "rows"), `what` what each had to bring back.
-void print_verdict(std::ostream& out, const Summary& s, const char* unit, const std::string& what) {
+void print_verdict(std::ostream& out, const Summary& s, const char* unit, const std::string& what,
+                   const std::optional<ForeignSummary>& foreign) {
   if (!s.first_lost.empty()) {
     out << "  first lost " << unit << ":";
     for (auto w : s.first_lost) out << ' ' << w;
     out << '\n';
   }
-  if (s.passed()) {
+  const bool foreign_ok = !foreign || foreign->passed();
+  if (s.passed() && foreign_ok) {
     out << "PASS: all " << s.expected << " " << unit << " arrived once with " << what
-        << (s.reordered ? " (some out of order)" : "") << '\n';
+        << (s.reordered ? " (some out of order)" : "");
+    if (foreign) out << "; all " << foreign->expected << " foreign frames passed untouched";
+    out << '\n';
     return;
   }
   out << "FAIL:";
@@ -297,6 +371,12 @@ void print_verdict(std::ostream& out, const Summary& s, const char* unit, const 
   if (s.lost) out << ' ' << s.lost << " lost";
   if (s.duplicated) out << ' ' << s.duplicated << " duplicated";
   if (s.corrupted) out << ' ' << s.corrupted << " corrupted";
+  if (!foreign_ok) {
+    out << " foreign:";
+    if (foreign->modified) out << ' ' << foreign->modified << " modified";
+    if (foreign->lost) out << ' ' << foreign->lost << " lost";
+    if (foreign->duplicated) out << ' ' << foreign->duplicated << " duplicated";
+  }
   out << '\n';
   if (s.received == 0)
     out << "  hint: nothing carrying the magic arrived; check the device names, that the tx end "
@@ -328,7 +408,8 @@ void print_recv(std::ostream& out, const Prepared& p, const RecvResult& r) {
       print_values(out, *p.series, m.window);
     }
   }
-  print_verdict(out, s, "windows", "the expected tag");
+  print_foreign(out, r.foreign);
+  print_verdict(out, s, "windows", "the expected tag", r.foreign);
 }
 
 // ---- networks: one row per frame, tag (and result) against the bit-exact reference, fidelity
@@ -486,8 +567,10 @@ void print_network_recv(std::ostream& out, const Prepared& p, const RecvResult& 
       out << '\n';
     }
   }
+  print_foreign(out, r.foreign);
   print_verdict(out, s, "rows",
-                s.results_judged ? "the reference's tag and result" : "the reference's tag");
+                s.results_judged ? "the reference's tag and result" : "the reference's tag",
+                r.foreign);
 }
 
 void print_notes(const std::vector<std::string>& notes) {
@@ -505,25 +588,41 @@ Result<std::optional<PcapWriter>> open_pcap(const std::string& path) {
   return std::optional<PcapWriter>(std::move(*w));
 }
 
+// A run passes when every window of ours arrived once with its tag and, with foreign traffic,
+// every foreign frame arrived untouched.
+bool passed(const RecvResult& r) {
+  return r.summary.passed() && (!r.foreign || r.foreign->passed());
+}
+
+Result<OpenedSender> open_frame_sender(const Args& a, const std::string& dev) {
+  const auto kind = parse_sender_kind(a.sender);
+  if (!kind) return fail("unknown sender '" + a.sender + "'", {}, "auto, af_xdp or af_packet");
+  return open_sender(dev, *kind, a.batch);
+}
+
 int run_send(const Args& a) {
   stop_on_sigint_and_sigterm();
   auto prep = prepare(a, false);
   if (auto* s = std::get_if<Stop>(&prep)) return report_failure(s->failure, a.json, s->code);
   auto& p = std::get<Prepared>(prep);
+  auto opened = open_frame_sender(a, a.dev);
+  if (!opened) return report_failure(opened.failure(), a.json, kExitSystemError);
+  p.notes.insert(p.notes.end(), opened->notes.begin(), opened->notes.end());
   if (!a.json) print_notes(p.notes);
-  auto sock = RawSocket::open_tx(a.dev);
-  if (!sock) return report_failure(sock.failure(), a.json, kExitSystemError);
+  FrameSender& sender = *opened->sender;
   auto pcap = open_pcap(a.pcap);
   if (!pcap) return report_failure(pcap.failure(), a.json);
   Endpoints ep;
-  ep.src_mac = sock->mac();
+  ep.src_mac = sender.mac();
   SendOptions so;
   so.rate = a.rate;
   so.count = p.count;
+  so.batch = a.batch;
+  so.foreign = a.foreign;
   so.progress = progress_wanted();
   so.pcap = *pcap ? &**pcap : nullptr;
   so.stop = &stop_requested();
-  auto st = send_windows(*sock, *p.series, ep, so);
+  auto st = send_windows(sender, *p.series, ep, so);
   if (!st) return report_failure(st.failure(), a.json, kExitSystemError);
   if (*pcap)
     if (auto c = (*pcap)->close(); !c) return report_failure(c.failure(), a.json);
@@ -542,10 +641,13 @@ int run_send(const Args& a) {
               << (st->sent ? st->sent - 1 : 0) << " of " << a.data << ", "
               << (p.network ? network_description(p.format)
                             : format_name(p.format) + " x" + std::to_string(p.format.scale))
-              << ") on " << a.dev << " in " << fixed(st->seconds, 2) << " s ("
-              << fixed(st->seconds > 0 ? st->sent / st->seconds : 0, 0) << " pkt/s)";
+              << ")";
+    if (st->foreign) std::cout << " and " << st->foreign << " foreign frames";
+    std::cout << " on " << a.dev << " in " << fixed(st->seconds, 2) << " s ("
+              << fixed(st->seconds > 0 ? st->frames() / st->seconds : 0, 0) << " pkt/s)";
     if (st->retries) std::cout << ", " << st->retries << " retries on a full queue";
     std::cout << '\n';
+    print_send_details(std::cout, *st, a.dev);
   }
   return st->sent == p.count ? kExitOk : kExitSystemError; // interrupted: not everything left
 }
@@ -556,7 +658,7 @@ int run_recv(const Args& a) {
   if (auto* s = std::get_if<Stop>(&prep)) return report_failure(s->failure, a.json, s->code);
   auto& p = std::get<Prepared>(prep);
   if (!a.json) print_notes(p.notes);
-  auto sock = RawSocket::open_rx(a.dev, p.format);
+  auto sock = RawSocket::open_rx(a.dev, p.format, a.foreign > 0);
   if (!sock) return report_failure(sock.failure(), a.json, kExitSystemError);
   auto pcap = open_pcap(a.pcap);
   if (!pcap) return report_failure(pcap.failure(), a.json);
@@ -565,6 +667,8 @@ int run_recv(const Args& a) {
   ro.timeout = a.timeout;
   ro.pcap = *pcap ? &**pcap : nullptr;
   ro.stop = &stop_requested();
+  if (a.foreign > 0) ro.foreign = foreign_count(p.expect, a.foreign);
+  const auto device_before = read_device_counters(a.dev);
   // Also with --json (stderr stays free of JSON): scripts wait for this line before sending.
   if (p.network)
     std::cerr << "recv: waiting on " << a.dev << " for " << p.expect << " rows of " << a.data
@@ -578,18 +682,30 @@ int run_recv(const Args& a) {
   if (!r) return report_failure(r.failure(), a.json, kExitSystemError);
   if (*pcap)
     if (auto c = (*pcap)->close(); !c) return report_failure(c.failure(), a.json);
+  const auto device_after = read_device_counters(a.dev);
   if (a.json) {
     auto j = p.network ? network_recv_json(p, a, *r) : recv_json(p, a, *r);
+    j["ok"] = passed(*r);
     j["device"] = a.dev;
     j["wire"] = format_json(p.format);
+    if (r->foreign) j["foreign"] = foreign_json(*r->foreign);
+    if (device_before && device_after)
+      j["device_counters"] = device_json(*device_after - *device_before);
     j["notes"] = p.notes;
     std::cout << json_text(j) << '\n';
-  } else if (p.network) {
-    print_network_recv(std::cout, p, *r);
   } else {
-    print_recv(std::cout, p, *r);
+    if (device_before && device_after) {
+      const auto d = *device_after - *device_before;
+      std::cout << "  kernel    " << a.dev << " rx_packets +" << d.rx_packets << ", rx_dropped +"
+                << d.rx_dropped << ", rx_errors +" << d.rx_errors << "; receive socket drops "
+                << r->socket.drops << '\n';
+    }
+    if (p.network)
+      print_network_recv(std::cout, p, *r);
+    else
+      print_recv(std::cout, p, *r);
   }
-  return r->summary.passed() ? kExitOk : kExitMismatch;
+  return passed(*r) ? kExitOk : kExitMismatch;
 }
 
 int run_verify(const Args& a) {
@@ -599,10 +715,14 @@ int run_verify(const Args& a) {
   auto& p = std::get<Prepared>(prep);
   if (!a.json) print_notes(p.notes);
   // The receive socket exists (and queues) before the first frame is sent.
-  auto rx = RawSocket::open_rx(a.rx, p.format);
+  auto rx = RawSocket::open_rx(a.rx, p.format, a.foreign > 0);
   if (!rx) return report_failure(rx.failure(), a.json, kExitSystemError);
-  auto tx = RawSocket::open_tx(a.tx);
-  if (!tx) return report_failure(tx.failure(), a.json, kExitSystemError);
+  auto opened = open_frame_sender(a, a.tx);
+  if (!opened) return report_failure(opened.failure(), a.json, kExitSystemError);
+  if (!a.json) print_notes(opened->notes);
+  p.notes.insert(p.notes.end(), opened->notes.begin(), opened->notes.end());
+  FrameSender& tx = *opened->sender;
+  const auto rx_before = read_device_counters(a.rx);
   auto pcap_rx = open_pcap(a.pcap);
   if (!pcap_rx) return report_failure(pcap_rx.failure(), a.json);
   auto pcap_tx = open_pcap(a.pcap_tx);
@@ -617,6 +737,7 @@ int run_verify(const Args& a) {
   ro.stop = &stop_requested();
   ro.sender_busy = &sender_busy;
   ro.received = &received;
+  if (a.foreign > 0) ro.foreign = foreign_count(p.count, a.foreign);
   std::optional<Result<RecvResult>> recv_result;
   std::thread receiver([&] {
     recv_result.emplace(p.network ? receive_windows(*rx, *p.series, *p.expected, ro)
@@ -624,31 +745,37 @@ int run_verify(const Args& a) {
   });
 
   Endpoints ep;
-  ep.src_mac = tx->mac();
+  ep.src_mac = tx.mac();
   ep.dst_mac = rx->mac();
   SendOptions so;
   so.rate = a.rate;
   so.count = p.count;
+  so.batch = a.batch;
+  so.foreign = a.foreign;
   so.progress = progress_wanted();
   so.pcap = *pcap_tx ? &**pcap_tx : nullptr;
   so.stop = &stop_requested();
   so.received = &received;
-  auto sent = send_windows(*tx, *p.series, ep, so);
+  auto sent = send_windows(tx, *p.series, ep, so);
   if (!sent) stop_requested().store(true); // nothing more will come: do not wait for the timeout
   sender_busy.store(false);
   receiver.join();
   if (!sent) return report_failure(sent.failure(), a.json, kExitSystemError);
   if (!*recv_result) return report_failure(recv_result->failure(), a.json, kExitSystemError);
   const RecvResult& r = **recv_result;
+  const auto rx_after = read_device_counters(a.rx);
   for (auto* w : {&*pcap_rx, &*pcap_tx})
     if (*w)
       if (auto c = (*w)->close(); !c) return report_failure(c.failure(), a.json);
   if (a.json) {
     auto j = p.network ? network_recv_json(p, a, r) : recv_json(p, a, r);
+    j["ok"] = passed(r);
     j["tx"] = a.tx;
     j["rx"] = a.rx;
     j["wire"] = format_json(p.format);
     j["send"] = send_json(*sent);
+    if (r.foreign) j["foreign"] = foreign_json(*r.foreign);
+    if (rx_before && rx_after) j["rx_device_counters"] = device_json(*rx_after - *rx_before);
     j["notes"] = p.notes;
     std::cout << json_text(j) << '\n';
   } else {
@@ -661,16 +788,24 @@ int run_verify(const Args& a) {
                 << format_name(p.format) << " x" << p.format.scale << ", epsilon "
                 << p.format.epsilon << ") " << a.tx << " -> " << a.rx << ", reference "
                 << a.reference << '\n';
-    std::cout << "  sent      " << sent->sent << " frames in " << fixed(sent->seconds, 2) << " s ("
-              << fixed(sent->seconds > 0 ? sent->sent / sent->seconds : 0, 0) << " pkt/s)";
+    std::cout << "  sent      " << sent->frames() << " frames in " << fixed(sent->seconds, 2)
+              << " s (" << fixed(sent->seconds > 0 ? sent->frames() / sent->seconds : 0, 0)
+              << " pkt/s)";
     if (sent->retries) std::cout << ", " << sent->retries << " retries on a full queue";
     std::cout << '\n';
+    print_send_details(std::cout, *sent, a.tx);
+    if (rx_before && rx_after) {
+      const auto d = *rx_after - *rx_before;
+      std::cout << "  kernel    " << a.rx << " rx_packets +" << d.rx_packets << ", rx_dropped +"
+                << d.rx_dropped << ", rx_errors +" << d.rx_errors << "; receive socket drops "
+                << r.socket.drops << '\n';
+    }
     if (p.network)
       print_network_recv(std::cout, p, r);
     else
       print_recv(std::cout, p, r);
   }
-  return r.summary.passed() ? kExitOk : kExitMismatch;
+  return passed(r) ? kExitOk : kExitMismatch;
 }
 
 int run_testbed(const std::string& action, const std::string& name, bool json) {
@@ -725,11 +860,30 @@ void add_wire_options(CLI::App* c, Args& a) {
 }
 
 void add_sender_options(CLI::App* c, Args& a) {
-  c->add_option("--rate", a.rate, "frames per second (0: as fast as possible)")
+  c->add_option("--rate", a.rate,
+                "frames per second, foreign frames included (0: as fast as possible)")
       ->check(non_negative_number())
       ->capture_default_str();
   c->add_option("--count", a.count, "send windows 0..N-1 only (default: all)")
       ->check(positive_number());
+  c->add_option("--sender", a.sender,
+                "how frames leave: AF_XDP where the device takes it, else AF_PACKET (auto), or "
+                "only one of them")
+      ->check(CLI::IsMember({"auto", "af_xdp", "af_packet"}))
+      ->capture_default_str();
+  c->add_option("--batch", a.batch, "most frames handed to the kernel at once")
+      ->check(CLI::Range(1u, 1024u))
+      ->capture_default_str();
+}
+
+void add_foreign_option(CLI::App* c, Args& a, bool sender) {
+  c->add_option("--foreign", a.foreign,
+                sender ? "also send foreign frames, R per frame of ours (e.g. 0.25), which the "
+                         "program must pass untouched"
+                       : "count and check the foreign frames a sender mixed in at R per frame "
+                         "of ours")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
 }
 
 void add_receiver_options(CLI::App* c, Args& a) {
@@ -751,6 +905,7 @@ void register_commands(CLI::App& app, int* exit_code) {
   send->add_option("--dev", send_args->dev, "device to send on")->required();
   add_wire_options(send, *send_args);
   add_sender_options(send, *send_args);
+  add_foreign_option(send, *send_args, true);
   send->add_option("--pcap", send_args->pcap, "also write the frames sent to a pcap file");
   send->callback([send_args, exit_code] { *exit_code = run_send(*send_args); });
 
@@ -760,6 +915,7 @@ void register_commands(CLI::App& app, int* exit_code) {
   recv->add_option("--dev", recv_args->dev, "device to receive on")->required();
   add_wire_options(recv, *recv_args);
   add_receiver_options(recv, *recv_args);
+  add_foreign_option(recv, *recv_args, false);
   recv->add_option("--pcap", recv_args->pcap, "also write the frames received to a pcap file");
   recv->callback([recv_args, exit_code] { *exit_code = run_recv(*recv_args); });
 
@@ -771,6 +927,7 @@ void register_commands(CLI::App& app, int* exit_code) {
       ->required();
   add_wire_options(verify, *verify_args);
   add_sender_options(verify, *verify_args);
+  add_foreign_option(verify, *verify_args, true);
   add_receiver_options(verify, *verify_args);
   verify->add_option("--pcap", verify_args->pcap, "write the frames received to a pcap file");
   verify->add_option("--pcap-tx", verify_args->pcap_tx, "write the frames sent to a pcap file");

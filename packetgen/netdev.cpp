@@ -49,6 +49,25 @@ Status read_mac(int fd, const std::string& dev, Mac* mac) {
 
 } // namespace
 
+Result<int> device_index(const std::string& dev) {
+  return lookup_device(dev);
+}
+
+Result<Mac> device_mac(const std::string& dev) {
+  if (auto idx = lookup_device(dev); !idx) return idx.failure();
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return sys_error(dev, "opening a socket", errno);
+  Mac mac{};
+  auto st = read_mac(fd, dev, &mac);
+  ::close(fd);
+  if (!st) return st.failure();
+  return mac;
+}
+
+Failure device_error(const std::string& dev, const std::string& what, int err) {
+  return sys_error(dev, what, err);
+}
+
 RawSocket::RawSocket(RawSocket&& o) noexcept {
   *this = std::move(o);
 }
@@ -61,6 +80,8 @@ RawSocket& RawSocket::operator=(RawSocket&& o) noexcept {
     rcvbuf_ = o.rcvbuf_;
     mac_ = o.mac_;
     dev_ = std::move(o.dev_);
+    slots_ = std::move(o.slots_);
+    frames_ = std::move(o.frames_);
     o.fd_ = -1;
   }
   return *this;
@@ -88,7 +109,7 @@ Result<RawSocket> RawSocket::open_tx(const std::string& dev) {
   return s;
 }
 
-Result<RawSocket> RawSocket::open_rx(const std::string& dev, const WireFormat& format,
+Result<RawSocket> RawSocket::open_rx(const std::string& dev, const WireFormat& format, bool foreign,
                                      int rcvbuf_bytes) {
   auto idx = lookup_device(dev);
   if (!idx) return idx.failure();
@@ -105,7 +126,11 @@ Result<RawSocket> RawSocket::open_rx(const std::string& dev, const WireFormat& f
   store_le64(m, format.magic);
   const uint32_t hi = uint32_t{m[0]} << 24 | uint32_t{m[1]} << 16 | uint32_t{m[2]} << 8 | m[3];
   const uint32_t lo = uint32_t{m[4]} << 24 | uint32_t{m[5]} << 16 | uint32_t{m[6]} << 8 | m[7];
+  // With foreign traffic the source MAC's first two bytes are looked at first (they exist in
+  // every frame; a load past the end of a short frame would end the filter with "drop").
   sock_filter code[] = {
+      {BPF_LD | BPF_H | BPF_ABS, 0, 0, 6},
+      {BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 0x02fe},
       {BPF_LD | BPF_W | BPF_ABS, 0, 0, format.magic_offset},
       {BPF_JMP | BPF_JEQ | BPF_K, 0, 3, hi},
       {BPF_LD | BPF_W | BPF_ABS, 0, 0, format.magic_offset + 4},
@@ -113,7 +138,8 @@ Result<RawSocket> RawSocket::open_rx(const std::string& dev, const WireFormat& f
       {BPF_RET | BPF_K, 0, 0, 0x40000},
       {BPF_RET | BPF_K, 0, 0, 0},
   };
-  sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  const size_t skip = foreign ? 0 : 2;
+  sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0] - skip), code + skip};
   if (::setsockopt(s.fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
     return sys_error(dev, "attaching the socket filter", errno);
   // A large buffer absorbs bursts while this thread is not scheduled. FORCE ignores rmem_max
@@ -173,6 +199,45 @@ Result<size_t> RawSocket::receive(std::span<uint8_t> buf, int timeout_ms) {
     const int r = ::poll(&p, 1, timeout_ms);
     if (r < 0 && errno != EINTR) return sys_error(dev_, "waiting for frames", errno);
     if (r <= 0) return size_t{0};
+    timeout_ms = 0; // readable now: one more non-blocking attempt
+  }
+}
+
+Result<std::span<const RawSocket::Frame>> RawSocket::receive_many(int timeout_ms) {
+  if (slots_.empty()) slots_.resize(kBatchFrames * kSlotBytes);
+  mmsghdr msgs[kBatchFrames];
+  iovec iov[kBatchFrames];
+  sockaddr_ll from[kBatchFrames];
+  for (;;) {
+    for (size_t k = 0; k < kBatchFrames; ++k) {
+      iov[k] = {slots_.data() + k * kSlotBytes, kSlotBytes};
+      msgs[k] = {};
+      msgs[k].msg_hdr.msg_iov = &iov[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+      msgs[k].msg_hdr.msg_name = &from[k];
+      msgs[k].msg_hdr.msg_namelen = sizeof from[k];
+    }
+    const int n = ::recvmmsg(fd_, msgs, kBatchFrames, MSG_DONTWAIT | MSG_TRUNC, nullptr);
+    if (n > 0) {
+      frames_.clear();
+      for (int k = 0; k < n; ++k) {
+        if (from[k].sll_pkttype == PACKET_OUTGOING) continue;
+        const size_t len = msgs[k].msg_len;
+        frames_.push_back({{slots_.data() + static_cast<size_t>(k) * kSlotBytes,
+                            std::min<size_t>(len, kSlotBytes)},
+                           len});
+      }
+      if (frames_.empty()) continue;
+      return std::span<const Frame>(frames_);
+    }
+    if (n < 0 && errno == EINTR) return std::span<const Frame>{};
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+      return sys_error(dev_, "receiving frames", errno);
+    if (timeout_ms <= 0) return std::span<const Frame>{};
+    pollfd p{fd_, POLLIN, 0};
+    const int r = ::poll(&p, 1, timeout_ms);
+    if (r < 0 && errno != EINTR) return sys_error(dev_, "waiting for frames", errno);
+    if (r <= 0) return std::span<const Frame>{};
     timeout_ms = 0; // readable now: one more non-blocking attempt
   }
 }

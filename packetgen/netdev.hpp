@@ -8,8 +8,17 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace xdpml::packetgen {
+
+// The device's index, or an error naming it with a hint (`ip link`, the testbed namespace).
+Result<int> device_index(const std::string& dev);
+// The device's MAC address (SIOCGIFHWADDR).
+Result<Mac> device_mac(const std::string& dev);
+// "WHAT on device 'DEV': strerror(err)" with a hint for the usual causes (root, device down or
+// missing).
+Failure device_error(const std::string& dev, const std::string& what, int err);
 
 struct SocketStats {
   uint64_t packets = 0; // frames the kernel queued to the socket (after our filter)
@@ -31,9 +40,10 @@ public:
   // the XDP program (XDP_PASS). A classic BPF filter keeps only frames with format's magic at its
   // offset, so other traffic cannot fill the buffer; the buffer is enlarged to `rcvbuf_bytes`
   // (SO_RCVBUFFORCE as root, else SO_RCVBUF up to net.core.rmem_max). Outgoing frames of the
-  // device itself are ignored.
+  // device itself are ignored. With `foreign`, frames whose source MAC marks them as foreign
+  // traffic (foreign.hpp: 02:fe:...) are let through too.
   static Result<RawSocket> open_rx(const std::string& dev, const WireFormat& format,
-                                   int rcvbuf_bytes = 64 << 20);
+                                   bool foreign = false, int rcvbuf_bytes = 64 << 20);
 
   const std::string& device() const { return dev_; }
   int ifindex() const { return ifindex_; }
@@ -47,6 +57,17 @@ public:
   // (possibly larger than buf: the copy is truncated), 0 when none arrived in time or a signal
   // interrupted the wait.
   Result<size_t> receive(std::span<uint8_t> buf, int timeout_ms);
+  // Up to kBatchFrames frames at once (recvmmsg), each copied into a slot of kSlotBytes; waits
+  // up to timeout_ms for the first. Outgoing frames of the device are left out. Each entry's
+  // `length` is the frame's real length (its `data` is cut at the slot when longer); empty when
+  // nothing arrived in time or a signal interrupted the wait. Valid until the next call.
+  struct Frame {
+    std::span<const uint8_t> data;
+    size_t length = 0;
+  };
+  static constexpr size_t kBatchFrames = 64;
+  static constexpr size_t kSlotBytes = 2048;
+  Result<std::span<const Frame>> receive_many(int timeout_ms);
   // PACKET_STATISTICS since the last call (the kernel resets them on read).
   SocketStats stats();
 
@@ -56,6 +77,8 @@ private:
   int rcvbuf_ = 0;
   Mac mac_{};
   std::string dev_;
+  std::vector<uint8_t> slots_; // receive_many's buffers, allocated on first use
+  std::vector<Frame> frames_;
 };
 
 } // namespace xdpml::packetgen

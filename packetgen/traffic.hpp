@@ -1,22 +1,29 @@
 // The sender and receiver loops behind `xdpml send`, `xdpml recv` and `xdpml verify`.
 #pragma once
 
+#include "packetgen/foreign.hpp"
 #include "packetgen/netdev.hpp"
 #include "packetgen/pcap.hpp"
+#include "packetgen/sender.hpp"
 #include "packetgen/series.hpp"
 #include "packetgen/tally.hpp"
 #include "support/result.hpp"
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace xdpml::packetgen {
 
 constexpr double kDefaultRate = 10000; // frames per second; measured margins: packetgen/README.md
 
 struct SendOptions {
-  double rate = kDefaultRate; // frames per second; 0 = as fast as the device takes them
+  double rate = kDefaultRate; // frames per second, foreign ones included; 0 = as fast as the
+                              // device takes them
   uint64_t count = 0;         // windows 0 .. count-1 are sent (callers cap it at windows())
+  uint32_t batch = 64;        // most frames handed to the kernel at once
+  double foreign = 0;         // foreign frames per frame of ours (foreign.hpp), 0 = none
   bool progress = false;      // a one-line progress display on stderr
   PcapWriter* pcap = nullptr; // the frames as sent
   const std::atomic<bool>* stop = nullptr;         // set by a signal handler: stop early
@@ -24,16 +31,37 @@ struct SendOptions {
 };
 
 struct SendStats {
-  uint64_t sent = 0;
-  uint64_t retries = 0; // sends repeated because the device queue was full
-  double seconds = 0;
+  uint64_t sent = 0;    // frames of ours
+  uint64_t foreign = 0; // foreign frames
+  uint64_t frames() const { return sent + foreign; }
+  uint64_t retries = 0; // waits on a full device queue (SenderCounters::retries)
+  double seconds = 0;   // from the start to the last frame handed to the kernel
+  // Pacing: the rate asked for (0: unpaced), the rate achieved between the first and the last
+  // batch (the frames after the first batch over that time), the most frames one commit
+  // carried, and how far behind its schedule the sender fell at worst (paced only; the frames
+  // due were then sent in batches of at most `burst` until it caught up).
+  double rate = 0;
+  double achieved_pps = 0;
+  uint32_t burst = 0;
+  double max_behind_us = 0;
+  // The path (FrameSender::path/mode), what it counted, and the device's own counters over the
+  // run (after the sender drained its completions).
+  std::string path, mode;
+  SenderCounters counters;
+  std::optional<DeviceCounters> device;
 };
 
-// Sends windows 0 .. count-1 in order, paced by a monotonic clock: frame i leaves at
-// start + i/rate at the earliest. A late thread catches up by sending the frames that are due at
-// once, so the average rate holds even when a sleep overshoots.
-Result<SendStats> send_windows(RawSocket& socket, const Series& series, const Endpoints& endpoints,
-                               const SendOptions& options);
+// Frames of one commit at `rate` frames per second: as many as leave in 50 us (at least 1, at
+// most `batch`), so that a batch's burst stays short against the interval the rate asks for.
+uint32_t pacing_burst(double rate, uint32_t batch);
+
+// Sends windows 0 .. count-1 in order (with options.foreign, foreign frames between them),
+// paced by a monotonic clock: frame i (counting every frame) leaves at start + i/rate at the
+// earliest. Frames that are due go out together, at most pacing_burst() per commit; a sender
+// that fell behind catches up in such batches, so the average rate holds even when a sleep
+// overshoots.
+Result<SendStats> send_windows(FrameSender& sender, const Series& series,
+                               const Endpoints& endpoints, const SendOptions& options);
 
 struct RecvOptions {
   uint64_t expect = 0;        // windows 0 .. expect-1 must arrive
@@ -42,6 +70,9 @@ struct RecvOptions {
   const std::atomic<bool>* stop = nullptr;        // stop early (signal)
   const std::atomic<bool>* sender_busy = nullptr; // verify: no timeout while the sender sends
   std::atomic<uint64_t>* received = nullptr;      // live count for a progress display
+  // Foreign frames 0 .. foreign-1 must arrive untouched (foreign.hpp); counted only when set
+  // (the socket must then accept them: RawSocket::open_rx(..., true)).
+  std::optional<uint64_t> foreign;
 };
 
 struct RecvResult {
@@ -50,6 +81,7 @@ struct RecvResult {
   double seconds = 0;         // first to last frame carrying the magic
   bool timed_out = false;     // stopped by --timeout (or a signal) before every window arrived
   SocketStats socket;         // kernel counters: drops = frames lost at our socket's buffer
+  std::optional<ForeignSummary> foreign;
 };
 
 // Receives until windows 0 .. expect-1 have all arrived (then lingers 100 ms to catch trailing

@@ -177,19 +177,20 @@ uint16_t ipv4_checksum(std::span<const uint8_t> header) {
   return static_cast<uint16_t>(~sum);
 }
 
-std::vector<uint8_t> build_frame(const WireFormat& format, const Endpoints& endpoints,
-                                 std::span<const uint8_t> sample_bytes, uint64_t seq) {
-  std::vector<uint8_t> f(format.frame_size(), 0);
-  uint8_t* p = f.data();
+size_t build_frame_into(const WireFormat& format, const Endpoints& endpoints,
+                        std::span<const uint8_t> sample_bytes, uint64_t seq, uint8_t* out) {
+  const size_t size = format.frame_size();
+  uint8_t* p = out;
+  std::memset(p, 0, size);
   // Ethernet
-  std::copy(endpoints.dst_mac.begin(), endpoints.dst_mac.end(), f.begin());
-  std::copy(endpoints.src_mac.begin(), endpoints.src_mac.end(), f.begin() + 6);
+  std::copy(endpoints.dst_mac.begin(), endpoints.dst_mac.end(), p);
+  std::copy(endpoints.src_mac.begin(), endpoints.src_mac.end(), p + 6);
   store_be16(p + 12, 0x0800);
   // IPv4: version 4, IHL 5, total length, id (low bits of the sequence number, helps reading
   // captures), don't fragment, TTL 64, UDP.
   uint8_t* ip = p + kEthernetBytes;
   ip[0] = 0x45;
-  store_be16(ip + 2, static_cast<uint16_t>(f.size() - kEthernetBytes));
+  store_be16(ip + 2, static_cast<uint16_t>(size - kEthernetBytes));
   store_be16(ip + 4, static_cast<uint16_t>(seq));
   store_be16(ip + 6, 0x4000);
   ip[8] = 64;
@@ -201,13 +202,20 @@ std::vector<uint8_t> build_frame(const WireFormat& format, const Endpoints& endp
   uint8_t* udp = ip + kIpv4Bytes;
   store_be16(udp, endpoints.src_port);
   store_be16(udp + 2, format.udp_port);
-  store_be16(udp + 4, static_cast<uint16_t>(f.size() - kEthernetBytes - kIpv4Bytes));
+  store_be16(udp + 4, static_cast<uint16_t>(size - kEthernetBytes - kIpv4Bytes));
   // Payload
   store_le64(p + format.magic_offset, format.magic);
   store_le64(p + format.tag_offset, 0);
   const size_t n = std::min<size_t>(sample_bytes.size(), format.data_bytes());
   std::memcpy(p + format.data_offset, sample_bytes.data(), n);
   store_le64(p + format.seq_offset(), seq); // the result field (networks) stays 0
+  return size;
+}
+
+std::vector<uint8_t> build_frame(const WireFormat& format, const Endpoints& endpoints,
+                                 std::span<const uint8_t> sample_bytes, uint64_t seq) {
+  std::vector<uint8_t> f(format.frame_size(), 0);
+  build_frame_into(format, endpoints, sample_bytes, seq, f.data());
   return f;
 }
 

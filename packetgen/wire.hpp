@@ -99,6 +99,10 @@ uint16_t ipv4_checksum(std::span<const uint8_t> header);
 // receiving side, while 0 stays valid.
 std::vector<uint8_t> build_frame(const WireFormat& format, const Endpoints& endpoints,
                                  std::span<const uint8_t> sample_bytes, uint64_t seq);
+// The same frame written into `out` (at least format.frame_size() bytes, e.g. an AF_XDP UMEM
+// frame), without allocating; returns its length.
+size_t build_frame_into(const WireFormat& format, const Endpoints& endpoints,
+                        std::span<const uint8_t> sample_bytes, uint64_t seq, uint8_t* out);
 
 // A received frame that carries the magic. `complete` is false when the frame ends before the
 // sequence number; then seq, samples and result are not meaningful.

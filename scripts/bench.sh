@@ -7,6 +7,11 @@
 #
 # Usage: scripts/bench.sh            (root; builds with scripts/setup.sh first)
 #        XDPML=path/to/xdpml scripts/bench.sh   (use that binary, no build)
+#        scripts/bench.sh --fps [--out FILE]    (only the frames-per-second section, ~2.5 min:
+#                                                send vs tcpreplay, verify at that rate; prints
+#                                                markdown)
+#        scripts/bench.sh --soak [--out FILE]   (only the soak: 10^7 frames of ours + foreign
+#                                                traffic, memory of send/recv; prints markdown)
 # Takes about two minutes. Fails (and writes nothing) if any program leaves a wrong tag.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +44,251 @@ trap 'exit 143' TERM
 PRICES=examples/prices.txt
 FULL=benchmarks/full_path.txt
 step() { echo "bench.sh: $*" >&2; }
+
+# ---- line rate and soak (sections of the full run; alone with --fps or --soak) ---------------
+# Both use the testbed "$NS" (deleted by the cleanup above) with the u32 segmenter attached
+# natively to tb-rx, and a series from examples/gen_series.py with one window per frame.
+#   --fps   frames per second of `xdpml send` (AF_XDP; AF_PACKET for reference) against
+#           `tcpreplay --topspeed` replaying the same frames from the pcap `send --pcap` wrote,
+#           FPS_ROUNDS interleaved rounds of FPS_FRAMES frames on the same veth pair, and the ratio
+#           of the medians; then `xdpml verify` over the same FPS_FRAMES windows at the AF_XDP
+#           median rate: every tag checked, loss and the kernel's counters reported.
+#   --soak  `xdpml recv` and `xdpml send` as two processes, SOAK_FRAMES windows of ours mixed with
+#           foreign frames (SOAK_FOREIGN per frame of ours) at SOAK_RATE frames per second: every
+#           tag of ours checked, every foreign frame compared byte for byte, loss against the
+#           kernel's counters, and the resident memory of both processes sampled every
+#           SOAK_SAMPLE seconds (first / max / last while frames flow).
+# Each prints its markdown on standard output (and writes it to --out FILE); the full run
+# appends the fps section to docs/benchmarks.md. Exit 1 if any tag of ours is wrong.
+FPS_FRAMES=${FPS_FRAMES:-1000000}
+FPS_ROUNDS=${FPS_ROUNDS:-5}
+SOAK_FRAMES=${SOAK_FRAMES:-10000000}
+SOAK_FOREIGN=${SOAK_FOREIGN:-0.25}
+SOAK_RATE=${SOAK_RATE:-200000}
+SOAK_SAMPLE=${SOAK_SAMPLE:-2}
+
+machine_line() {
+  echo "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs, Linux $(uname -r), $(date -u +%Y-%m-%d); load average at the start $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# dev_counter DEV NAME: one of DEV's statistics inside the testbed.
+dev_counter() { ip netns exec "$NS" cat "/sys/class/net/$1/statistics/$2"; }
+
+bench_testbed() { # the testbed with the u32 segmenter attached natively to tb-rx
+  [ -f "$W/u32.o" ] || "$X" compile anova -o "$W/u32.o" >/dev/null
+  "$X" testbed up --name "$NS" >/dev/null
+  ip netns exec "$NS" "$X" load --dev tb-rx --mode native "$W/u32.o" >/dev/null 2>"$W/load.err" || {
+    cat "$W/load.err" >&2
+    exit 1
+  }
+}
+
+fps_section() {
+  command -v tcpreplay >/dev/null || {
+    echo "bench.sh: tcpreplay is needed for --fps (scripts/setup.sh installs it)" >&2
+    exit 1
+  }
+  step "fps: $FPS_FRAMES frames on a veth pair, xdpml send (af_xdp, af_packet) vs tcpreplay --topspeed, $FPS_ROUNDS rounds"
+  machine_line >"$W/fps-machine.txt"
+  "$PY" examples/gen_series.py --seed 3 --length $((FPS_FRAMES + 15)) --min-regime 20 \
+    --max-regime 200 >"$W/fps-series.txt"
+  bench_testbed
+  local data=$W/fps-series.txt snd=(ip netns exec "$NS" "$X" send --dev tb-tx --obj "$W/u32.o")
+  "${snd[@]}" --data "$data" --rate 0 --pcap "$W/fps.pcap" --json >"$W/fps-pcap.json"
+  tcpreplay_round() { # tcpreplay of the pcap, with tb-tx's counters around it
+    local out=$1 p0 d0
+    p0=$(dev_counter tb-tx tx_packets)
+    d0=$(dev_counter tb-tx tx_dropped)
+    ip netns exec "$NS" tcpreplay -K --topspeed -i tb-tx "$W/fps.pcap" >"$out" 2>&1
+    echo "device tx_packets $(($(dev_counter tb-tx tx_packets) - p0)) tx_dropped $(($(dev_counter tb-tx tx_dropped) - d0))" >>"$out"
+  }
+  for r in $(seq "$FPS_ROUNDS"); do
+    # The order rotates, so that no sender always runs first (or right after another).
+    local order=(xdp tcpreplay packet)
+    [ $((r % 3)) -eq 2 ] && order=(tcpreplay packet xdp)
+    [ $((r % 3)) -eq 0 ] && order=(packet xdp tcpreplay)
+    for s in "${order[@]}"; do
+      case $s in
+      xdp) "${snd[@]}" --data "$data" --rate 0 --sender af_xdp --json >"$W/fps-xdp-$r.json" ;;
+      packet) "${snd[@]}" --data "$data" --rate 0 --sender af_packet --json >"$W/fps-packet-$r.json" ;;
+      tcpreplay) tcpreplay_round "$W/fps-tcpreplay-$r.txt" ;;
+      esac
+    done
+  done
+  local rate
+  rate=$("$PY" -c 'import json,statistics,sys; print(round(statistics.median(json.load(open(f))["achieved_pps"] for f in sys.argv[1:])))' "$W"/fps-xdp-*.json)
+  step "fps: verify over $FPS_FRAMES windows at $rate frames/s (the af_xdp median)"
+  ip netns exec "$NS" "$X" verify --tx tb-tx --rx tb-rx --obj "$W/u32.o" --data "$data" \
+    --rate "$rate" --sender af_xdp --timeout 10 --json >"$W/fps-verify.json" || true
+  ip netns del "$NS"
+  "$PY" - "$W" "$FPS_FRAMES" "$FPS_ROUNDS" "$rate" >"$W/fps.md" <<'PYEOF'
+import json, re, statistics, sys
+W, frames, rounds, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+machine = open(f"{W}/fps-machine.txt").read().strip()
+def js(name): return json.load(open(f"{W}/{name}"))
+xdp = [js(f"fps-xdp-{r}.json") for r in range(1, rounds + 1)]
+pkt = [js(f"fps-packet-{r}.json") for r in range(1, rounds + 1)]
+tr = []
+for r in range(1, rounds + 1):
+    t = open(f"{W}/fps-tcpreplay-{r}.txt").read()
+    num = lambda pat: float(re.search(pat, t).group(1))
+    tr.append({"pps": num(r"Rated: [0-9.]+ Bps, [0-9.]+ Mbps, ([0-9.]+) pps"),
+               "sent": int(num(r"Successful packets:\s+([0-9]+)")),
+               "failed": int(num(r"Failed packets:\s+([0-9]+)")),
+               "retried": int(num(r"Retried packets \(ENOBUFS\):\s+([0-9]+)")) + int(num(r"Retried packets \(EAGAIN\):\s+([0-9]+)")),
+               "tx_packets": int(num(r"device tx_packets ([0-9]+)")),
+               "tx_dropped": int(num(r"tx_dropped ([0-9]+)"))})
+for j in xdp + pkt:
+    assert j["ok"] and j["sent"] == frames, j
+    assert j["kernel"].get("xdp_statistics", {}).get("tx_invalid_descs", 0) == 0
+for t in tr:
+    assert t["sent"] == frames, t
+x = [j["achieved_pps"] for j in xdp]
+p = [j["achieved_pps"] for j in pkt]
+t = [d["pps"] for d in tr]
+med = statistics.median
+ratio = med(x) / med(t)
+per_round = [a / b for a, b in zip(x, t)]
+pratio = med(p) / med(t)
+v = js("fps-verify.json")
+c, s = v["counts"], v["send"]
+k = s["kernel"]
+rx = v.get("rx_device_counters", {})
+def f0(v): return f"{v:,.0f}"
+def rng(vals): return f"[{f0(min(vals))}, {f0(max(vals))}]"
+def dev(js_): d = js_["kernel"]["device"]; return d["tx_dropped"]
+def kern(js_): return (f"tx_dropped +{sum(dev(j) for j in js_)}, resent {sum(j['kernel']['resent_after_device_drop'] for j in js_)}, "
+                       f"waits {sum(j['kernel']['waits_on_full_queue'] for j in js_)}")
+out = []
+w = out.append
+w("## Frames per second on the veth pair (`xdpml send` vs `tcpreplay --topspeed`)")
+w("")
+w(f"Measured on: **{machine}**. {frames:,} frames (130 bytes: Ethernet/IPv4/UDP, magic, tag,")
+w("16 u32 samples, sequence number; one window each of a generated price series), all sent on")
+w("tb-tx of one testbed with the u32 segmenter attached natively to tb-rx (XDP_PASS, then the")
+w(f"stack drops them). {rounds} rounds, the senders' order rotating; `xdpml send --rate 0` reports")
+w("frames over the time from its first to its last batch, tcpreplay its own \"Rated ... pps\".")
+w("tcpreplay replays the pcap `xdpml send --pcap` wrote of the same frames, preloaded (`-K`).")
+w("")
+w("| sender | frames/s, median [min, max] | vs tcpreplay | kernel and sender counters (all rounds) |")
+w("|---|---|---|---|")
+w(f"| `xdpml send --sender af_xdp` (AF_XDP copy mode, TX only, batches of {xdp[0]['max_batch']}) | **{f0(med(x))}** {rng(x)} | "
+  f"**{ratio:.2f}x** (per round {min(per_round):.2f}-{max(per_round):.2f}) | {kern(xdp)}; XDP_STATISTICS tx_invalid_descs 0 |")
+w(f"| `xdpml send --sender af_packet` (sendmmsg, {pkt[0]['mode']}) | {f0(med(p))} {rng(p)} | {pratio:.2f}x | {kern(pkt)} |")
+w(f"| `tcpreplay -K --topspeed` (PF_PACKET send(), one syscall a frame) | {f0(med(t))} {rng(t)} | 1 | "
+  f"tx_dropped +{sum(d['tx_dropped'] for d in tr)}, failed {sum(d['failed'] for d in tr)}, retried {sum(d['retried'] for d in tr)} |")
+w("")
+lost = c["lost"]
+w(f"**Verify at that rate.** `xdpml verify --sender af_xdp --rate {rate}` over the same {frames:,} windows:")
+w(f"sent {s['sent']:,} frames at {f0(s['achieved_pps'])} frames/s achieved (asked {f0(s['rate_asked'])}); received "
+  f"{c['received']:,}: {c['ok']:,} ok, **{c['mismatched']} mismatched, {lost} lost**, {c['duplicated']} duplicated, "
+  f"{c['corrupted']} corrupted, {c['reordered']} reordered (every tag checked against the bit-exact reference).")
+w(f"Kernel: tb-tx tx_packets +{k['device']['tx_packets']:,}, tx_dropped +{k['device']['tx_dropped']}; "
+  f"{k['resent_after_device_drop']} frames dropped by the device and resent; tb-rx rx_packets +{rx.get('rx_packets', 0):,}, "
+  f"rx_dropped +{rx.get('rx_dropped', 0)}; receive socket drops {v['socket_drops']}"
+  + (f" (= the {lost} lost)" if lost and lost == v["socket_drops"] else "") + ".")
+w("")
+print("\n".join(out))
+if c["mismatched"] or c["corrupted"]:
+    sys.exit("bench.sh: verify found wrong tags")
+PYEOF
+}
+
+soak_section() {
+  step "soak: $SOAK_FRAMES windows + foreign x$SOAK_FOREIGN at $SOAK_RATE frames/s, recv and send as two processes"
+  machine_line >"$W/soak-machine.txt"
+  "$PY" examples/gen_series.py --seed 4 --length $((SOAK_FRAMES + 15)) --min-regime 20 \
+    --max-regime 200 >"$W/soak-series.txt"
+  bench_testbed
+  local data=$W/soak-series.txt t0
+  ip netns exec "$NS" "$X" recv --dev tb-rx --obj "$W/u32.o" --data "$data" \
+    --foreign "$SOAK_FOREIGN" --timeout 30 --json >"$W/soak-recv.json" 2>"$W/soak-recv.err" &
+  SOAK_RPID=$!
+  # Both processes are ours: stopped by their pid if the run is interrupted.
+  trap 'kill $SOAK_RPID ${SOAK_SPID:-} 2>/dev/null || true; cleanup' EXIT
+  for _ in $(seq 600); do grep -q waiting "$W/soak-recv.err" && break; sleep 0.5; done
+  grep -q waiting "$W/soak-recv.err" || { echo "bench.sh: recv did not start" >&2; cat "$W/soak-recv.err" >&2; exit 1; }
+  t0=$(date +%s%N)
+  ip netns exec "$NS" "$X" send --dev tb-tx --obj "$W/u32.o" --data "$data" \
+    --foreign "$SOAK_FOREIGN" --rate "$SOAK_RATE" --json >"$W/soak-send.json" 2>"$W/soak-send.err" &
+  SOAK_SPID=$!
+  echo "ms rss_send_kb rss_recv_kb tx_packets rx_packets" >"$W/soak-rss.txt"
+  rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || true; }
+  while kill -0 "$SOAK_SPID" 2>/dev/null || kill -0 "$SOAK_RPID" 2>/dev/null; do
+    echo "$((($(date +%s%N) - t0) / 1000000)) $(rss "$SOAK_SPID" | grep . || echo -) $(rss "$SOAK_RPID" | grep . || echo -) $(dev_counter tb-tx tx_packets) $(dev_counter tb-rx rx_packets)" >>"$W/soak-rss.txt"
+    sleep "$SOAK_SAMPLE"
+  done
+  local src=0 rrc=0
+  wait "$SOAK_SPID" || src=$?
+  wait "$SOAK_RPID" || rrc=$?
+  trap cleanup EXIT
+  ip netns del "$NS"
+  "$PY" - "$W" "$SOAK_FRAMES" "$SOAK_FOREIGN" "$SOAK_RATE" "$src" "$rrc" "$SOAK_SAMPLE" >"$W/soak.md" <<'PYEOF'
+import json, sys
+W, frames, foreign, rate, src, rrc, every = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+machine = open(f"{W}/soak-machine.txt").read().strip()
+s = json.load(open(f"{W}/soak-send.json"))
+r = json.load(open(f"{W}/soak-recv.json"))
+rows = [l.split() for l in open(f"{W}/soak-rss.txt")][1:]
+c, f, k = r["counts"], r["foreign"], s["kernel"]
+dev_r = r.get("device_counters", {})
+# Frames flow from the first sample where tb-tx sent something to the last where send lived.
+tx0 = int(rows[0][3])
+flowing = [x for x in rows if int(x[3]) > tx0 and x[1] != "-"]
+def col(i, rs): return [int(x[i]) for x in rs if x[i] != "-"]
+def fml(v):
+    if not v: return "-"
+    return (f"{v[0] / 1024:,.1f} / {max(v) / 1024:,.1f} / {v[-1] / 1024:,.1f} "
+            f"(last - first: {v[-1] - v[0]:+,} kB)")
+send_rss = col(1, flowing)
+recv_rss = col(2, flowing)
+peak = [max(col(i, rows) or [0]) / 1024 for i in (1, 2)] # also while reading the data
+out = []
+w = out.append
+w(f"Measured on: **{machine}**. `scripts/bench.sh --soak`: the u32 segmenter attached natively to tb-rx;")
+w(f"`xdpml recv` and `xdpml send` as two processes; {frames:,} windows of ours (a generated price series) with")
+w(f"{foreign:g} foreign frame per frame of ours mixed in (five kinds: near-miss magic, other UDP, 60-byte, IPv6,")
+w(f"other EtherType; each compared byte for byte on arrival) at --rate {rate:,.0f} frames/s. Resident memory")
+w(f"(VmRSS) sampled every {every} s; first / max / last over the {len(flowing)} samples taken while frames flowed.")
+w("")
+w("| what | result |")
+w("|---|---|")
+w(f"| sent | {s['sent']:,} ours + {s['foreign']:,} foreign = {s['frames']:,} frames in {s['seconds']:.1f} s; {s['path']} ({s['mode']}), achieved {s['achieved_pps']:,.0f} frames/s (asked {s['rate_asked']:,.0f}) |")
+w(f"| ours received | {c['received']:,}: **{c['ok']:,} ok, {c['mismatched']} mismatched, {c['lost']} lost**, {c['duplicated']} duplicated, {c['corrupted']} corrupted, {c['reordered']} reordered |")
+w(f"| foreign received | {f['received']:,}: **{f['intact']:,} untouched, {f['modified']} modified, {f['lost']} lost**, {f['duplicated']} duplicated |")
+w(f"| kernel, sending side | tb-tx tx_packets +{k['device']['tx_packets']:,}, tx_dropped +{k['device']['tx_dropped']}; {k['resent_after_device_drop']} dropped by the device and resent; {k['waits_on_full_queue']} waits on a full queue; XDP_STATISTICS tx_invalid_descs {k.get('xdp_statistics', {}).get('tx_invalid_descs', '-')} |")
+w(f"| kernel, receiving side | tb-rx rx_packets +{dev_r.get('rx_packets', 0):,}, rx_dropped +{dev_r.get('rx_dropped', 0)}; receive socket drops {r['socket_drops']} |")
+w(f"| RSS of `xdpml send`, MiB (first / max / last) | {fml(send_rss)} |")
+w(f"| RSS of `xdpml recv`, MiB (first / max / last) | {fml(recv_rss)} |")
+w(f"| RSS peak over all samples (from the start of send: send reading its data included), MiB | send {peak[0]:,.1f}, recv {peak[1]:,.1f} |")
+w(f"| exit status | send {src}, recv {rrc} |")
+w("")
+lost = c["lost"] + f["lost"]
+if lost:
+    w(f"Loss: {c['lost']} of ours and {f['lost']} foreign; the receive socket dropped {r['socket_drops']} frames (buffer full)"
+      + (" — all of the loss." if r["socket_drops"] == lost else "."))
+    w("")
+print("\n".join(out))
+if c["mismatched"] or c["corrupted"] or f["modified"]:
+    sys.exit("bench.sh: the soak found wrong tags or modified foreign frames")
+PYEOF
+}
+
+BENCH_OUT=""
+case "${1:-}" in
+"") ;;
+--fps | --soak)
+  [ "${2:-}" = --out ] && BENCH_OUT=${3:-}
+  if [ "$1" = --fps ]; then fps_section; md=$W/fps.md; else soak_section; md=$W/soak.md; fi
+  cat "$md"
+  [ -z "$BENCH_OUT" ] || cp "$md" "$BENCH_OUT"
+  exit 0
+  ;;
+*)
+  echo "usage: scripts/bench.sh [--fps | --soak] [--out FILE]" >&2
+  exit 2
+  ;;
+esac
 
 # ---- programs -------------------------------------------------------------------------------
 step "compiling the programs"
@@ -113,7 +363,7 @@ for net in aurora classifier; do
       echo "$form: clang fails ($why)" >>"$W/nc-$net.txt"
       continue
     fi
-    llvm-objcopy --add-section .xdpml.contract="$W/$net.c-contract.json" "$W/$net-$form.o"
+    llvm-objcopy --add-section .debug_xdpml.contract="$W/$net.c-contract.json" "$W/$net-$form.o"
     if ! "$X" bench "$W/$net-$form.o" --data "$EX/$net/test.csv" --runs 3 >/dev/null 2>"$W/$net-$form.err"; then
       echo "$form: the verifier refuses it ($(grep -m1 -o 'BPF program is too large. Processed [0-9]* insn\|verifier rejected[^:]*' "$W/$net-$form.err"))" >>"$W/nc-$net.txt"
       continue
@@ -188,6 +438,9 @@ m aa-same --obj "$W/empty.o" --baseline "$W/empty.o" --format osh-u32 --data "$P
 m aa-copy --obj "$W/empty.o" --baseline "$W/empty-copy.o" --format osh-u32 --data "$PRICES" \
   --no-tag-check
 ip netns del "$NS"
+
+# ---- frames per second (see fps_section above) ----------------------------------------------
+fps_section
 
 # ---- the report -----------------------------------------------------------------------------
 step "writing docs/benchmarks.md"
@@ -501,6 +754,7 @@ w("    [--mode skb|native] [--plot out.svg] [--csv out.csv] [--json]")
 w("```")
 print("\n".join(out))
 PYEOF
+cat "$W/fps.md" >>"$W/benchmarks.md"
 cp "$W/benchmarks.md" docs/benchmarks.md
 cp "$W/roundtrip.svg" docs/benchmarks-roundtrip.svg
 step "wrote docs/benchmarks.md and docs/benchmarks-roundtrip.svg"

@@ -10,7 +10,7 @@ PACKAGES=(
   clang-14 llvm-14 llvm-14-dev lld-14 clang-format-14 libclang-rt-14-dev
   libbpf-dev libxdp-dev libelf-dev zlib1g-dev
   libcli11-dev catch2 nlohmann-json3-dev libonnx-dev libprotobuf-dev
-  bpftool xdp-tools iproute2 tcpdump python3
+  bpftool xdp-tools iproute2 tcpdump tcpreplay python3
   qemu-system-x86 busybox-static cpio kmod
 )
 
