@@ -116,8 +116,10 @@ int run_load(const LoadArgs& a) {
   AttachPath path = mode == XdpMode::Hw ? AttachPath::Offload
                     : a.legacy          ? AttachPath::Legacy
                                         : AttachPath::Dispatcher;
-  if (path == AttachPath::Offload && a.priority)
-    notes.push_back("--priority has no effect in hw mode: an offloaded program runs alone");
+  if (path == AttachPath::Offload)
+    notes.push_back(std::string("hw mode attaches the program alone: no dispatcher exists for "
+                                "offloaded programs") +
+                    (a.priority ? ", so --priority has no effect" : ""));
   if (path == AttachPath::Dispatcher) {
     if (auto support = probe_dispatcher_support(); !support) {
       const auto& why = support.diagnostics().items().front();

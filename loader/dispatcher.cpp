@@ -46,7 +46,8 @@ xdp_attach_mode libxdp_mode(XdpMode mode) {
 // The dispatcher in `mode`, if libxdp can read one there.
 XdpMultiprog dispatcher_in(const Interface& interface, XdpMode mode) {
   XdpMultiprog view = libxdp_view(interface);
-  if (!view || xdp_multiprog__is_legacy(view.get())) return nullptr;
+  if (!view || xdp_multiprog__is_legacy(view.get()) || !libxdp_components_plausible(view.get()))
+    return nullptr;
   if (xdp_multiprog__attach_mode(view.get()) != libxdp_mode(mode)) return nullptr;
   return view;
 }
@@ -72,6 +73,23 @@ XdpMultiprog libxdp_view(const Interface& interface) {
   xdp_multiprog* raw = xdp_multiprog__get_from_ifindex(interface.ifindex);
   if (libxdp_pointer_error(raw)) return nullptr;
   return XdpMultiprog(raw);
+}
+
+bool libxdp_components_plausible(xdp_multiprog* multiprog) {
+  for (xdp_program* p = xdp_multiprog__next_prog(nullptr, multiprog); p;
+       p = xdp_multiprog__next_prog(p, multiprog)) {
+    const bpf::Fd fd(bpf_prog_get_fd_by_id(xdp_program__id(p)));
+    if (!fd) return false;
+    bpf_prog_info info{};
+    uint32_t length = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd.get(), &info, &length) != 0) return false;
+    // The kernel keeps the first BPF_OBJ_NAME_LEN - 1 characters of libxdp's name.
+    const std::string libxdp_name = xdp_program__name(p) ? xdp_program__name(p) : "";
+    if (info.type != BPF_PROG_TYPE_EXT || info.name[0] == '\0' ||
+        !libxdp_name.starts_with(info.name))
+      return false;
+  }
+  return true;
 }
 
 Status probe_dispatcher_support() {

@@ -33,6 +33,12 @@ bool is_bpffs(const std::string& path);
 void forbid_bpffs_automount();
 // libxdp's view of the skb/native program of an interface; null when it cannot tell.
 XdpMultiprog libxdp_view(const Interface& interface);
+// Whether the components libxdp lists for a dispatcher are what its state should hold:
+// extension programs named as libxdp says. libxdp takes whatever is pinned at
+// <bpffs>/xdp/dispatch-<ifindex>-<id>/prog<N>-prog for component N without checking it (a map
+// pinned there comes back as a "program" with the map's id and no name); when this is false the
+// dispatcher's components are unknown, and it is detached as a plain program.
+bool libxdp_components_plausible(xdp_multiprog* multiprog);
 
 // Whether this kernel lets libxdp's dispatcher run component programs: an XDP program with
 // BTF is loaded and an extension of it is loaded and linked, as libxdp's own check does.

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
@@ -264,6 +265,55 @@ Status create_offloaded_maps(const OpenedObject& object, const Interface& interf
   return ok_status();
 }
 
+// libbpf pins the maps an object declares with `pinning = LIBBPF_PIN_BY_NAME` at
+// <pin root>/<map name> (/sys/fs/bpf/NAME by default) while loading it, or reuses the map
+// pinned there. When that fails the program is never loaded, and the load's errno alone says
+// "failed to load object" or, for a directory in the way, EACCES (which would read as "needs
+// root"). This names the map, the path and what is wrong with it, with libbpf's own words.
+std::optional<Failure> pin_failure(const OpenedObject& object, const LibraryLog& log, int err) {
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, object.object()) {
+    const char* pin = bpf_map__pin_path(map);
+    if (!pin) continue;
+    const std::string path(pin);
+    std::string said;
+    for (const auto& line : log.lines())
+      if (line.find(path) != std::string::npos &&
+          (line.find("couldn't") != std::string::npos || line.find("failed") != std::string::npos ||
+           line.find("not on BPF FS") != std::string::npos)) {
+        said = line.starts_with("libbpf: ") ? line.substr(8) : line;
+        break;
+      }
+    if (said.empty()) continue;
+    const std::string directory = std::filesystem::path(path).parent_path().string();
+    struct stat there {};
+    const bool exists = lstat(path.c_str(), &there) == 0;
+    std::string why;
+    if (!is_bpffs(directory))
+      why = directory + " is not on a bpffs";
+    else if (exists && S_ISDIR(there.st_mode))
+      why = "a directory is in the way";
+    else if (err == EROFS)
+      why = "the bpffs at " + directory + " is read-only";
+    else if (exists)
+      why = "what is pinned there is not a map of this definition (type, key and value size, "
+            "max_entries, flags)";
+    else
+      why = describe_errno(err);
+    return fail("map '" + std::string(bpf_map__name(map)) + "' of program '" +
+                    object.chosen().name + "' is pinned by name at " + path +
+                    ", and libbpf cannot use that path: " + why + " (libbpf: " + said + ")",
+                {"<kernel>", 0, 0, 1, "load"},
+                "the object asks libbpf to pin the map (pinning = LIBBPF_PIN_BY_NAME): its path "
+                "must be on a writable bpffs (`mount -t bpf bpf " +
+                    directory +
+                    "`; `ip netns exec` hides the host's) and hold nothing or a map of the "
+                    "same definition; remove what is there (`rm " +
+                    path + "`) if nothing else uses it");
+  }
+  return std::nullopt;
+}
+
 } // namespace
 
 Status load_object(OpenedObject& object, const Interface& interface, XdpMode mode,
@@ -320,6 +370,7 @@ Status load_object(OpenedObject& object, const Interface& interface, XdpMode mod
     }
     return describe_rejection(rejection);
   }
+  if (auto pinning = pin_failure(object, log, err)) return *pinning;
   if (err == EPERM || err == EACCES)
     return fail("permission denied loading program '" + name + "': " + describe_errno(err), kernel,
                 kRootHint);
@@ -466,8 +517,6 @@ Status remember_attachment(const StateStore& store, const Interface& interface, 
                            const OpenedObject& object, uint32_t prog_id) {
   auto netns = current_netns_inode();
   if (!netns) return netns.failure();
-  auto attachments = query_attachments(interface);
-  if (!attachments) return attachments.failure();
   AttachmentRecord entry;
   entry.prog_id = prog_id;
   entry.object_path = object.absolute_path();
@@ -475,11 +524,33 @@ Status remember_attachment(const StateStore& store, const Interface& interface, 
   entry.program = object.chosen().name;
   entry.contract = contract_for_record(object.contract());
   entry.attached_at = now_iso8601();
-  return store.update(*netns, interface.ifindex, [&](InterfaceRecord& record) {
+  // What is attached is asked under the store's lock: a concurrent `load --replace` may have
+  // swapped this program out since it was attached and recorded its own, which a record of
+  // ours written afterwards would overwrite (the record would then name a program that is
+  // gone, and `status` would show no origin for the one attached).
+  std::optional<Failure> problem;
+  auto written = store.update(*netns, interface.ifindex, [&](InterfaceRecord& record) {
+    auto attachments = query_attachments(interface);
+    if (!attachments) {
+      problem = attachments.failure();
+      return;
+    }
     record.ifname = interface.name;
     prune_record(record, interface, *attachments);
+    if (!still_attached(interface, *attachments, mode, prog_id)) {
+      const uint32_t now = attachments->id(mode);
+      problem = fail("'" + interface.name + "' no longer runs it in " +
+                     std::string(mode_name(mode)) + " mode: " +
+                     (now ? "another program (id " + std::to_string(now) + ") replaced it"
+                          : "it was detached") +
+                     " meanwhile");
+      return;
+    }
     record.by_mode[mode] = std::move(entry);
   });
+  if (!written) return written;
+  if (problem) return *problem;
+  return ok_status();
 }
 
 // ---- Detaching -------------------------------------------------------------------------------
@@ -529,7 +600,8 @@ Result<std::vector<DetachedProgram>> detach_programs(const Interface& interface,
   });
   if (main_target != detached.end()) {
     log.clear();
-    if (XdpMultiprog view = libxdp_view(interface); view && !xdp_multiprog__is_legacy(view.get())) {
+    if (XdpMultiprog view = libxdp_view(interface);
+        view && !xdp_multiprog__is_legacy(view.get()) && libxdp_components_plausible(view.get())) {
       const bool hw_attached = attachments->hw != 0;
       const bool hw_targeted = std::any_of(detached.begin(), detached.end(),
                                            [](const auto& d) { return d.mode == XdpMode::Hw; });
@@ -643,7 +715,8 @@ Result<InterfaceStatus> interface_status(const Interface& interface, const State
         view = libxdp_view(interface);
         consulted_libxdp = true;
       }
-      if (view && !xdp_multiprog__is_legacy(view.get())) {
+      if (view && !xdp_multiprog__is_legacy(view.get()) &&
+          libxdp_components_plausible(view.get())) {
         DispatcherView dispatcher;
         dispatcher.components_known = true;
         for (xdp_program* p = xdp_multiprog__next_prog(nullptr, view.get()); p;
@@ -661,11 +734,16 @@ Result<InterfaceStatus> interface_status(const Interface& interface, const State
         // libxdp treats a dispatcher whose pins it cannot find as a plain program.
         DispatcherView dispatcher;
         const std::string bpffs = libxdp_bpffs_directory();
-        dispatcher.note = "named like libxdp's dispatcher, but libxdp cannot read its component "
-                          "programs: " +
-                          (is_bpffs(bpffs) ? "no pinned state for it under " + bpffs
-                                           : "libxdp keeps them in bpffs, and " + bpffs +
-                                                 " is not a bpffs mount here");
+        const std::string state =
+            bpffs + "/xdp/dispatch-" + std::to_string(interface.ifindex) + "-" + std::to_string(id);
+        std::error_code ec;
+        dispatcher.note =
+            "named like libxdp's dispatcher, but libxdp cannot read its component programs: " +
+            (!is_bpffs(bpffs)
+                 ? "libxdp keeps them in bpffs, and " + bpffs + " is not a bpffs mount here"
+             : std::filesystem::exists(std::filesystem::symlink_status(state, ec))
+                 ? "its pinned state at " + state + " is unreadable or holds no extension programs"
+                 : "no pinned state for it under " + bpffs);
         program.dispatcher = std::move(dispatcher);
       }
     }

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +15,11 @@
 #include <system_error>
 
 namespace xdpml::loader {
+
+namespace {
+// A record is a few KB (the contract without provenance); anything far larger is not one.
+constexpr off_t kMaxRecordBytes = 16 << 20;
+} // namespace
 
 nlohmann::json to_json(const InterfaceRecord& record) {
   nlohmann::json modes = nlohmann::json::object();
@@ -27,17 +33,32 @@ nlohmann::json to_json(const InterfaceRecord& record) {
           {"modes", modes}};
 }
 
+namespace {
+// An integer field within [0, max]: a float or an out-of-range number (`1e300`) would be
+// undefined behaviour in get<>(), so it is refused like any other malformed field.
+uint64_t integer_field(const nlohmann::json& object, const char* key, uint64_t max) {
+  const auto& v = object.at(key);
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned()
+           ? v.get<uint64_t>() > max
+           : v.get<int64_t>() < 0 || static_cast<uint64_t>(v.get<int64_t>()) > max))
+    throw nlohmann::json::type_error::create(
+        302, std::string("field ") + key + " is not an integer in range", &v);
+  return v.is_number_unsigned() ? v.get<uint64_t>() : static_cast<uint64_t>(v.get<int64_t>());
+}
+} // namespace
+
 Result<InterfaceRecord> interface_record_from_json(const nlohmann::json& json) {
   try {
     InterfaceRecord record;
-    record.netns_inode = json.at("netns_inode").get<uint64_t>();
-    record.ifindex = json.at("ifindex").get<int>();
+    record.netns_inode = integer_field(json, "netns_inode", UINT64_MAX);
+    record.ifindex = static_cast<int>(integer_field(json, "ifindex", INT32_MAX));
     record.ifname = json.at("ifname").get<std::string>();
     for (const auto& [name, a] : json.at("modes").items()) {
       const auto mode = parse_mode(name);
       if (!mode) return fail("unknown XDP mode '" + name + "' in the state record");
       AttachmentRecord r;
-      r.prog_id = a.at("prog_id").get<uint32_t>();
+      r.prog_id = static_cast<uint32_t>(integer_field(a, "prog_id", UINT32_MAX));
       r.object_path = a.at("object").get<std::string>();
       r.section = a.value("section", "");
       r.program = a.value("program", "");
@@ -56,9 +77,26 @@ std::filesystem::path StateStore::path_for(uint64_t netns_inode, int ifindex) co
 }
 
 std::optional<InterfaceRecord> StateStore::read(uint64_t netns_inode, int ifindex) const {
-  std::ifstream in(path_for(netns_inode, ifindex));
-  if (!in) return std::nullopt;
-  const auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  // Only a regular file is a record. Anything else at its path (a directory, a FIFO, a device
+  // node) must neither block (O_NONBLOCK: opening a FIFO would wait for a writer) nor throw
+  // (reading a directory does): like a damaged record, it only costs the origin line.
+  const auto path = path_for(netns_inode, ifindex);
+  const bpf::Fd fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  struct stat info {};
+  if (!fd || fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode) ||
+      info.st_size > kMaxRecordBytes)
+    return std::nullopt;
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return std::nullopt;
+    if (got == 0) break;
+    text.append(buffer, static_cast<size_t>(got));
+    if (text.size() > static_cast<size_t>(kMaxRecordBytes)) return std::nullopt;
+  }
+  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return std::nullopt;
   auto record = interface_record_from_json(json);
   if (!record) return std::nullopt;

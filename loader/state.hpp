@@ -48,8 +48,9 @@ public:
       : directory_(std::move(directory)) {}
 
   std::filesystem::path path_for(uint64_t netns_inode, int ifindex) const;
-  // The record of one interface; nullopt when there is none or it cannot be read (a damaged
-  // record only costs the origin line in `status`, so it is not an error).
+  // The record of one interface; nullopt when there is none, it cannot be read or it is not a
+  // regular file (a damaged record only costs the origin line in `status`, so it is not an
+  // error; a FIFO or directory there neither blocks nor throws).
   std::optional<InterfaceRecord> read(uint64_t netns_inode, int ifindex) const;
   // Writes atomically (temporary file + rename), creating the directory; an empty record
   // removes the file.

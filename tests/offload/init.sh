@@ -357,7 +357,7 @@ if $IP link add xa type veth peer name xb 2>/dev/null && $IP link set xa up && $
   # verify_tags DESC: every window of prices.txt sent on xa comes back from xb with the
   # reference tag (the xdpml program worked on every frame).
   verify_tags() {
-    run $XDPML verify --tx xa --rx xb --obj $T/share.o --data /tests/prices.txt --timeout 2
+    run $XDPML verify --tx xa --rx xb --obj $T/share.o --data /tests/prices.txt --rate 2000 --timeout 2
     if [ "$rc" -eq 0 ]; then pass "$1: xdpml verify, every tag right"; else
       fail "$1: xdpml verify (exit $rc)"
     fi
@@ -427,6 +427,40 @@ if $IP link add xa type veth peer name xb 2>/dev/null && $IP link set xa up && $
     fail "programs left on xb after unload --all"
   fi
   show "$out"
+  # The user's own loader takes xdpml objects: the BTF and run config are what it needs.
+  run $XDP_LOADER load -m skb xb $T/share.o
+  if [ "$rc" -eq 0 ]; then pass "xdp-loader load -m skb xb share.o (an xdpml object)"; else
+    fail "xdp-loader load of an xdpml object (exit $rc)"
+  fi
+  show "$out"
+  run $XDP_LOADER status xb
+  if contains "$out" "xdpml_anova" && contains "$out" "50 "; then
+    pass "xdp-loader runs it at the object's priority (50)"
+  else fail "xdp-loader status after loading an xdpml object"; fi
+  show "$out"
+  verify_tags "an xdpml object attached by xdp-loader"
+  check "xdp-loader unload xb --all" $XDP_LOADER unload xb --all
+
+  # Native (driver) mode on veth: the same sharing.
+  run $XDPML load --dev xb --mode native $T/share.o --json
+  if [ "$rc" -eq 0 ] && contains "$out" '"attach": "dispatcher"'; then
+    pass "xdpml load --mode native attaches through libxdp's dispatcher"
+  else fail "xdpml load --mode native through the dispatcher (exit $rc)"; show "$out"; fi
+  check "xdp-filter load -m native xb (beside it)" $XDP_FILTER load -m native xb
+  run $XDP_LOADER status xb
+  if contains "$out" "xdpml_anova" && contains "$out" "xdpfilt_" && contains "$out" "native"; then
+    pass "xdp-loader status lists both programs in the native dispatcher"
+  else fail "xdp-loader status (native)"; fi
+  show "$out"
+  verify_tags "xdpml + xdp-filter, native mode"
+  check "xdpml unload (native, only its own program)" $XDPML unload --dev xb
+  verify_tags_gone() {
+    run $XDPML verify --tx xa --rx xb --obj $T/share.o --data /tests/prices.txt --timeout 1
+    if [ "$rc" -ne 0 ] && contains "$out" "4985 unprocessed"; then pass "$1"; else fail "$1 (exit $rc)"; fi
+    show "$out"
+  }
+  verify_tags_gone "frames arrive untagged through xdp-filter alone (native)"
+  check "xdp-filter unload xb (native)" $XDP_FILTER unload xb
   run $XDPML load --dev xb --mode skb --legacy $T/share.o --json
   if [ "$rc" -eq 0 ] && contains "$out" '"attach": "legacy"'; then
     pass "xdpml load --legacy attaches alone"
