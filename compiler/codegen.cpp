@@ -518,10 +518,18 @@ void Generator::lower_piecewise(int i) {
 // round-half-up(x * scale) from the IEEE-754 bits, scale = s_odd * 2^j:
 //   m = mantissa | 2^52; e = bits >> 52 (sign included, so negatives have e >= 2048)
 //   invalid when e > Emax (negative, NaN, Inf, or a result that may reach 2^31)
-//   t = 1074 - j - e; X = ((m * s_odd >> t) + 1) >> 1; when t >= 64 the value is below 1/2: 0
+//   t = 1074 - j - e; Y = m * s_odd >> t = floor(2 * x * scale); X = (Y + 1) >> 1;
+//   when t >= 64 the value is below 1/2: 0. A doubled node (imm1) stops at Y, for callers that
+//   only compare it (against doubled thresholds): two instructions fewer.
+// With verifier_visible_bounds (the NFP multiplies at most 32 x 32 bits, and its verifier
+// checks that both operands are visibly below 2^32) and s_odd > 1, m * s_odd is formed from the
+// 32-bit halves of m: (m_hi * s_odd << 32) + m_lo * s_odd, with m_hi < 2^21 and s_odd < 2^11
+// (the front end refuses larger odd parts), so m_hi * s_odd < 2^32 and the sum is the exact
+// 64-bit product (< 2^64, as it is for the one multiply of the kernel target).
 void Generator::lower_f64(int i) {
   const Node& n = f_.nodes[i];
   const auto scale = static_cast<uint64_t>(n.imm0);
+  const bool doubled = n.imm1 != 0;
   int j = 0;
   uint64_t s_odd = scale;
   while ((s_odd & 1) == 0) {
@@ -532,29 +540,49 @@ void Generator::lower_f64(int i) {
   while ((uint64_t{1} << b) < s_odd) ++b;
   const int64_t emax = 1053 - j - b;
   const int64_t tiny = 1010 - j; // e <= tiny  <=>  t >= 64
-  R mask = const_reg((Int{1} << 52) - 1);
-  R implicit = const_reg(Int{1} << 52);
+  const bool split = opt_.verifier_visible_bounds && s_odd != 1;
   R raw = reg_of(n.args[0]);
   R m = new_vreg();
-  emit("MOV_rr", m, raw, 0, 0);
-  emit("AND_rr", m, mask, 0, 0);
-  emit("OR_rr", m, implicit, 0, 0);
+  R hi;
+  if (split) {
+    emit("MOV_rr_32", m, raw, 0, 0); // m_lo
+    code_.back().truncates = true;
+    hi = new_vreg();
+    emit("MOV_rr", hi, raw, 0, 0);
+    emit("SRL_ri", hi, {}, 0, 32);
+    emit("AND_ri_32", hi, {}, 0, (1 << 20) - 1);
+    emit("OR_ri_32", hi, {}, 0, 1 << 20); // m_hi, the implicit bit at 52 - 32
+  } else {
+    R mask = const_reg((Int{1} << 52) - 1);
+    R implicit = const_reg(Int{1} << 52);
+    emit("MOV_rr", m, raw, 0, 0);
+    emit("AND_rr", m, mask, 0, 0);
+    emit("OR_rr", m, implicit, 0, 0);
+  }
   R e = new_vreg();
   emit("MOV_rr", e, raw, 0, 0);
   emit("SRL_ri", e, {}, 0, 52);
   emit("JUGT_ri_32", e, {}, 0, emax, n.exit);
+  if (split) {
+    emit("MUL_ri", m, {}, 0, static_cast<int64_t>(s_odd));     // m_lo * s_odd < 2^43
+    emit("MUL_ri_32", hi, {}, 0, static_cast<int64_t>(s_odd)); // m_hi * s_odd < 2^32
+    emit("SLL_ri", hi, {}, 0, 32);
+    emit("ADD_rr", m, hi, 0, 0);
+  }
   const int normal = new_label();
   emit("JUGT_ri_32", e, {}, 0, tiny, normal);
   emit("MOV_ri_32", m, {}, 0, 0);
   label(normal);
   emit("NEG_32", e, {}, 0, 0);
   emit("ADD_ri_32", e, {}, 0, 1074 - j);
-  if (s_odd != 1) emit("MUL_ri", m, {}, 0, static_cast<int64_t>(s_odd));
+  if (s_odd != 1 && !split) emit("MUL_ri", m, {}, 0, static_cast<int64_t>(s_odd));
   emit("SRL_rr", m, e, 0, 0);
-  emit("ADD_ri", m, {}, 0, 1);
-  emit("SRL_ri", m, {}, 0, 1);
-  // X <= 2^31 is proven, but a verifier tracking tnums cannot bound a register shift; a 32-bit
-  // AND with all ones changes nothing and tells it the upper half is zero.
+  if (!doubled) {
+    emit("ADD_ri", m, {}, 0, 1);
+    emit("SRL_ri", m, {}, 0, 1);
+  }
+  // X <= 2^31 (Y < 2^32) is proven, but a verifier tracking tnums cannot bound a register
+  // shift; a 32-bit AND with all ones changes nothing and tells it the upper half is zero.
   if (opt_.verifier_visible_bounds) emit("AND_ri_32", m, {}, 0, -1);
   value_reg_[i] = m;
 }

@@ -170,7 +170,8 @@ std::string describe(const Function& f, int i) {
     out << " %" << n.args[0] << " in [" << to_string(n.imm0) << ", " << to_string(n.imm1) << "]";
     break;
   case Opcode::F64ToFixed:
-    out << " %" << n.args[0] << " * " << to_string(n.imm0) << " else " << f.exits[n.exit].name;
+    out << " %" << n.args[0] << " * " << to_string(n.imm0) << (n.imm1 ? " doubled" : "") << " else "
+        << f.exits[n.exit].name;
     break;
   case Opcode::ExitIf:
     out << " %" << n.args[0] << ' ' << cmp_name(n.cmp) << " %" << n.args[1] << " -> "

@@ -38,6 +38,7 @@ enum class Opcode : uint8_t {
   // lowered to one unsigned compare of x - c against width (x - c < 0 wraps above any width).
   CondAddOutside,
   F64ToFixed,    // round-half-up(double(arg0 bits) * imm0); exit `exit` when invalid (see lowering)
+                 // imm1 = 1: floor(2 * double * imm0) instead, unrounded, for compares only
   ExitIf,        // leave through exit `exit` when cmp(arg0, arg1) holds
   PacketStore,   // store arg0 (imm1 bytes) at frame offset imm0
   RequireLength, // leave through exit `exit` unless the frame has at least imm0 bytes

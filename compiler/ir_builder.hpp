@@ -63,8 +63,8 @@ public:
     const int n = node(Opcode::RequireLength, {}, bytes);
     f_.nodes[n].exit = exit;
   }
-  int f64_to_fixed(int raw, uint32_t scale, int exit) {
-    const int n = node(Opcode::F64ToFixed, {raw}, scale);
+  int f64_to_fixed(int raw, uint32_t scale, int exit, bool doubled = false) {
+    const int n = node(Opcode::F64ToFixed, {raw}, scale, doubled ? 1 : 0);
     f_.nodes[n].exit = exit;
     return n;
   }

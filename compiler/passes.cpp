@@ -12,6 +12,15 @@ constexpr Int kU64Max = (Int{1} << 64) - 1;
 constexpr Int kI64Min = -(Int{1} << 63);
 constexpr Int kI64Max = (Int{1} << 63) - 1;
 
+// x * y saturated to Int's range. Two bounds that fit 64 bits can multiply past 2^127 (u64 * u64
+// reaches 2^128), which overflows Int; the saturated bound is outside 64 bits as the exact one is.
+Int mul_saturated(Int x, Int y) {
+  Int r;
+  if (!__builtin_mul_overflow(x, y, &r)) return r;
+  const Int max = static_cast<Int>(~static_cast<unsigned __int128>(0) >> 1);
+  return (x < 0) != (y < 0) ? -max - 1 : max;
+}
+
 Diagnostic node_error(const Function& f, int node, std::string message, std::string hint = {}) {
   const Node& n = f.nodes[node];
   SourceLocation loc{"<model>", 0, 0, 1,
@@ -237,8 +246,8 @@ Pass range_analysis_pass() {
             lo = a.first - b.second, hi = a.second - b.first;
             break;
           case Opcode::Mul: {
-            const Int c[4] = {a.first * b.first, a.first * b.second, a.second * b.first,
-                              a.second * b.second};
+            const Int c[4] = {mul_saturated(a.first, b.first), mul_saturated(a.first, b.second),
+                              mul_saturated(a.second, b.first), mul_saturated(a.second, b.second)};
             lo = *std::min_element(c, c + 4);
             hi = *std::max_element(c, c + 4);
             break;
@@ -283,8 +292,8 @@ Pass range_analysis_pass() {
             hi = a.second + std::max<Int>(0, inc.second);
             break;
           }
-          case Opcode::F64ToFixed:
-            lo = 0, hi = Int{1} << 31;
+          case Opcode::F64ToFixed: // doubled: Y = floor(2x) < 2^32 where X = (Y + 1) / 2 <= 2^31
+            lo = 0, hi = n.imm1 ? (Int{1} << 32) - 1 : Int{1} << 31;
             break;
           case Opcode::SignExtend: {
             const int bits = static_cast<int>(n.imm0);
@@ -348,11 +357,14 @@ Pass range_analysis_pass() {
           NodeInfo& info = f.info[i];
           info.lo = lo;
           info.hi = hi;
-          if (n.has_value() && n.op != Opcode::Const && !fits64(lo, hi))
+          if (n.has_value() && n.op != Opcode::Const && !fits64(lo, hi)) {
             diags.add(node_error(f, i,
                                  "value may not fit in 64 bits: proven range [" + to_string(lo) +
                                      ", " + to_string(hi) + "]",
                                  "bound the inputs (a validity check) or lower the scale"));
+            // Reported; its users see it clamped to 64 bits so that their bounds stay inside Int.
+            cur[i] = {std::clamp(lo, kI64Min, kU64Max), std::clamp(hi, kI64Min, kU64Max)};
+          }
           auto fits32 = [&](Int l, Int h) {
             return (l >= 0 && h <= kU32Max) ||
                    (f.signed32 && l >= -(Int{1} << 31) && h < (Int{1} << 31));

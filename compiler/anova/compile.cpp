@@ -205,14 +205,6 @@ compiler::VerifyCases anova_verify_cases(const AnovaSpec& spec, size_t count) {
 
 Result<compiler::CompiledModel> compile_anova(const AnovaSpec& spec,
                                               const compiler::CompileOptions& options) {
-  if (options.target == compiler::Target::Nfp && spec.input == InputFormat::F64 &&
-      (spec.scale & (spec.scale - 1)) != 0)
-    return fail("--input f64 --target nfp needs a power-of-two scale (got " +
-                    std::to_string(spec.scale) + ")",
-                {"<model>", 0, 0, 1, "anova parameters"},
-                "the NFP multiplies only 32-bit operands, and the 53-bit mantissa times the "
-                "scale's odd part "
-                "is wider; use e.g. --scale 16384, or --input u32");
   auto k = anova_constants(spec);
   if (!k) return k.failure();
   auto f = build_anova(spec, options.target != compiler::Target::Nfp);

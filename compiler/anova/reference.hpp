@@ -154,6 +154,10 @@ std::optional<uint32_t> integerize_decimal(std::string_view text, uint32_t scale
 // Consequence: a positive finite x rejected here has x >= 2^(31-j-b), so x*scale >= 2^30 (odd >
 // 2^(b-1)): as an A sample its window would be invalid anyway (S >= 2^30); B samples are rejected
 // from somewhere in [2^30, 2^31] upwards, whereas the u32 format carries any uint32.
+// --target nfp forms the same Z from the 32-bit halves of M (the NFP multiplies at most 32 x 32
+// bits): Z = (M_hi*odd << 32) + M_lo*odd with M_hi < 2^21, so M_hi*odd < 2^32. Window B samples
+// skip the last step: the program compares Y = Z >> t = floor(2*x*scale), with X = (Y + 1) >> 1,
+// against doubled thresholds (frontend.cpp), which decides exactly as X against the thresholds.
 // This function computes the exact product in 128 bits, so it is defined for every scale; for
 // scales with odd >= 2048 (which the front end refuses for f64) it is the same rule, not a program.
 std::optional<uint64_t> program_f64_fixed(double x, uint32_t scale);

@@ -19,6 +19,11 @@ check "u32/magic fits 100 instructions" $([ "$n" -le 100 ]; echo $?)
 n=$(count "$work/f64.json")
 echo "     f64 magic: $n instructions (hand-written in 2019: 391)"
 check "f64/magic fits 300 instructions" $([ "$n" -le 300 ]; echo $?)
+check "f64/magic x16384 does not regress (277 since window B compares unrounded samples)" $([ "$n" -le 277 ]; echo $?)
+"$XDPML" compile anova --input f64 --match magic --scale 100 -o "$work/f64-100.o" --json >"$work/f64-100.json"
+n=$(count "$work/f64-100.json")
+echo "     f64 magic x100: $n instructions (hand-written in 2019: 391)"
+check "f64/magic x100 fits 300 instructions" $([ "$n" -le 300 ]; echo $?)
 
 "$XDPML" asm "$work/u32.s" -o "$work/re.o"
 check "the -S listing reassembles" $?
@@ -59,8 +64,12 @@ check "f64 --target nfp compiles and passes its own NFP check" $([ $? -eq 0 ] &&
 check "xdpml check --target nfp accepts it" $?
 "$XDPML" check --target nfp "$work/u32.o" >/dev/null 2>&1
 check "the kernel-target object (store immediate) is refused by the NFP check" $([ $? -eq 1 ]; echo $?)
-"$XDPML" compile anova --input f64 --target nfp --scale 100 -o "$work/x.o" 2>"$work/err"
-check "f64 --target nfp with an odd scale is refused with a reason" $([ $? -eq 1 ] && grep -q 'power-of-two scale' "$work/err"; echo $?)
+for scale in 100 1000 3 2047; do
+  "$XDPML" compile anova --input f64 --target nfp --scale "$scale" -o "$work/nfp-$scale.o" --json >"$work/nfp-$scale.json"
+  check "f64 --target nfp --scale $scale compiles (32-bit multiplies) and passes its own NFP check" $([ $? -eq 0 ] && /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["nfp"]["checked"]' "$work/nfp-$scale.json"; echo $?)
+  "$XDPML" check --target nfp "$work/nfp-$scale.o" >/dev/null
+  check "xdpml check --target nfp accepts f64 x$scale" $?
+done
 
 # A damaged contract (here: every field of the wrong type) is one clear error, never an abort.
 cat >"$work/badc.s" <<'ASM'

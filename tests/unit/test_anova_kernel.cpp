@@ -22,8 +22,11 @@ struct Loaded {
   bpf::LoadedProgram prog;
 };
 
-Loaded compile_and_load(const AnovaSpec& spec, bool strict_flag = false) {
-  auto m = compile_anova(spec, {});
+Loaded compile_and_load(const AnovaSpec& spec, bool strict_flag = false,
+                        compiler::Target target = compiler::Target::Kernel) {
+  compiler::CompileOptions options;
+  options.target = target; // --target nfp checks its own output (compile_function)
+  auto m = compile_anova(spec, options);
   INFO((m ? "" : m.diagnostics().render()));
   REQUIRE(m);
   bpf::LoadOptions lo;
@@ -114,6 +117,41 @@ std::array<uint32_t, 16> random_window(std::mt19937_64& rng) {
   return x;
 }
 
+// Random f64 windows: equal values, any bit pattern (NaN, Inf, negative, subnormal, huge),
+// prices with two decimals, dyadic fractions, -0.0, powers of two over 60 binades.
+std::array<double, 16> random_f64_window(std::mt19937_64& rng) {
+  std::array<double, 16> x{};
+  const int kind = static_cast<int>(rng() % 10);
+  const double base =
+      std::ldexp(static_cast<double>(rng() % 100000), -static_cast<int>(rng() % 20));
+  for (auto& v : x) {
+    switch (kind) {
+    case 0:
+      v = base;
+      break;
+    case 1:
+      v = std::bit_cast<double>(rng());
+      break; // any bit pattern: NaN, Inf, negative, subnormal
+    case 2:
+      v = static_cast<double>(rng() % 100000) / 100.0;
+      break;
+    case 3:
+      v = base + std::ldexp(static_cast<double>(rng() % 1000), -12);
+      break;
+    case 4:
+      v = (rng() % 50 == 0) ? -0.0 : base * (1 + static_cast<double>(rng() % 100) / 1000);
+      break;
+    case 5:
+      v = std::ldexp(1.0, static_cast<int>(rng() % 60) - 30) * static_cast<double>(rng() % 7);
+      break;
+    default:
+      v = base + static_cast<double>(rng() % 4000) / 16384.0;
+      break;
+    }
+  }
+  return x;
+}
+
 } // namespace
 
 TEST_CASE("anova u32: kernel tags equal the bit-exact reference on 100,000+ random windows",
@@ -179,35 +217,7 @@ TEST_CASE("anova f64: in-eBPF conversion and decision equal the reference", "[an
       const auto params = *make_params(eps, scale);
       const int n = scale == 16384 && !strict ? 40000 : 6000;
       for (int i = 0; i < n; ++i) {
-        std::array<double, 16> x{};
-        const int kind = static_cast<int>(rng() % 10);
-        const double base =
-            std::ldexp(static_cast<double>(rng() % 100000), -static_cast<int>(rng() % 20));
-        for (auto& v : x) {
-          switch (kind) {
-          case 0:
-            v = base;
-            break;
-          case 1:
-            v = std::bit_cast<double>(rng());
-            break; // any bit pattern: NaN, Inf, negative, subnormal
-          case 2:
-            v = static_cast<double>(rng() % 100000) / 100.0;
-            break;
-          case 3:
-            v = base + std::ldexp(static_cast<double>(rng() % 1000), -12);
-            break;
-          case 4:
-            v = (rng() % 50 == 0) ? -0.0 : base * (1 + static_cast<double>(rng() % 100) / 1000);
-            break;
-          case 5:
-            v = std::ldexp(1.0, static_cast<int>(rng() % 60) - 30) * static_cast<double>(rng() % 7);
-            break;
-          default:
-            v = base + static_cast<double>(rng() % 4000) / 16384.0;
-            break;
-          }
-        }
+        const auto x = random_f64_window(rng);
         const auto fixed = testing::fixed_samples(x, scale);
         const int want = fixed ? decide_exact(*fixed, params) : kInvalid;
         const uint64_t got = run(l, frame(InputFormat::F64, x.data()));
@@ -418,6 +428,125 @@ TEST_CASE("anova --target nfp programs keep the exact semantics", "[anova][kerne
       }
     }
   }
+}
+
+TEST_CASE("anova f64 --target nfp at any scale: 32-bit multiplies, tags equal the reference",
+          "[anova][kernel][nfp]") {
+  if (testing::no_kernel()) return;
+  // Odd parts 1 to 2047: the NFP program forms m * odd from two 32 x 32-bit multiplies
+  // (compile_anova refused every scale but a power of two for the NFP before). The NFP object
+  // also runs in the kernel, so BPF_PROG_TEST_RUN checks it against the reference.
+  struct Config {
+    uint32_t scale;
+    const char* eps;
+  };
+  const Config configs[] = {{100, "0.1"}, {1000, "0.005"}, {3, "3"},      {2047, "0.25"},
+                            {10, "1.5"},  {100, "0"},      {16384, "0.1"}};
+  std::mt19937_64 rng(29);
+  size_t total = 0, splits = 0, invalid = 0;
+  for (const auto& c : configs) {
+    for (bool strict : {false, true}) {
+      AnovaSpec spec;
+      spec.input = InputFormat::F64;
+      spec.scale = c.scale;
+      spec.epsilon = *Rational::parse(c.eps);
+      spec.epsilon_text = c.eps;
+      spec.strict_align = strict;
+      const auto l = compile_and_load(spec, strict, compiler::Target::Nfp);
+      CHECK(l.model.contract["nfp"]["checked"] == true);
+      const auto params = *make_params(c.eps, c.scale);
+      const int n = c.scale == 100 && !strict ? 8000 : 3000;
+      for (int i = 0; i < n; ++i) {
+        const auto x = random_f64_window(rng);
+        const auto fixed = testing::fixed_samples(x, c.scale);
+        const int want = fixed ? decide_exact(*fixed, params) : kInvalid;
+        const uint64_t got = run(l, frame(InputFormat::F64, x.data()));
+        if (got != static_cast<uint64_t>(want)) {
+          std::string w;
+          for (auto v : x) w += std::to_string(std::bit_cast<uint64_t>(v)) + " ";
+          FAIL("nfp scale " << c.scale << " eps " << c.eps << (strict ? " strict" : "")
+                            << ": window bits [" << w << "] kernel " << got << ", reference "
+                            << want);
+        }
+        ++total;
+        splits += want == kSplit;
+        invalid += want == kInvalid;
+      }
+    }
+  }
+  CHECK(total >= 40000);
+  CHECK(splits > total / 50);
+  CHECK(invalid > total / 50);
+}
+
+TEST_CASE("anova f64: window B samples at the outlier thresholds, both targets",
+          "[anova][kernel][nfp]") {
+  if (testing::no_kernel()) return;
+  // Window B's f64 samples are compared as Y = floor(2 * x * scale) against doubled thresholds
+  // (frontend.cpp), not as X = round-half-up(x * scale). Windows whose tag depends on exactly
+  // one B sample probe that rewrite where it can go wrong: A holds a, ..., a, a+1, ... (r of
+  // them a + 1), so S = 8a + r and D = r(8 - r) < y: the window splits iff the probe is an
+  // outlier. Probes x with x * scale at, and a few ulps around, v and v +- 1/2 for every v
+  // next to the thresholds floor((S - T)/8) and ceil((S + T)/8).
+  struct Config {
+    uint32_t scale;
+    const char* eps;
+  };
+  const Config configs[] = {{100, "0.1"},    {100, "0.333"}, {16384, "0.1"},
+                            {1000, "0.005"}, {3, "3"},       {16384, "0.0007"}};
+  size_t total = 0, splits = 0, nosplits = 0;
+  for (const auto& c : configs) {
+    for (auto target : {compiler::Target::Kernel, compiler::Target::Nfp}) {
+      AnovaSpec spec;
+      spec.input = InputFormat::F64;
+      spec.scale = c.scale;
+      spec.epsilon = *Rational::parse(c.eps);
+      spec.epsilon_text = c.eps;
+      const auto l = compile_and_load(spec, false, target);
+      const auto params = *make_params(c.eps, c.scale);
+      const auto k = *anova_constants(spec);
+      const auto t = static_cast<int64_t>(k.threshold);
+      const double s = c.scale;
+      for (int64_t a : {int64_t{0}, int64_t{3}, int64_t{41}, int64_t{12345}, int64_t{99999},
+                        (int64_t{1} << 27) - 2}) {
+        for (int r : {0, 1, 5}) {
+          std::array<double, 16> x{};
+          for (size_t i = 0; i < 8; ++i)
+            x[i] = static_cast<double>(a + (static_cast<int>(i) < r ? 1 : 0)) / s;
+          for (size_t i = 8; i < 16; ++i) x[i] = x[7];
+          const int64_t sum = 8 * a + r;
+          const auto floor_div8 = [](int64_t v) { return v >= 0 ? v / 8 : -((-v + 7) / 8); };
+          const int64_t lo = floor_div8(sum - t), hi = -floor_div8(-(sum + t));
+          for (int64_t v : {lo - 1, lo, lo + 1, hi - 1, hi, hi + 1}) {
+            for (double frac : {-0.5, 0.0, 0.5}) {
+              const double centre = (static_cast<double>(v) + frac) / s;
+              for (int ulps = -2; ulps <= 2; ++ulps) {
+                double probe = centre;
+                for (int u = 0; u < std::abs(ulps); ++u)
+                  probe = std::nextafter(probe, ulps < 0 ? -1e300 : 1e300);
+                auto w = x;
+                w[8 + static_cast<size_t>(v & 7)] = probe;
+                const auto fixed = testing::fixed_samples(w, c.scale);
+                const int want = fixed ? decide_exact(*fixed, params) : kInvalid;
+                const uint64_t got = run(l, frame(InputFormat::F64, w.data()));
+                INFO("scale " << c.scale << " eps " << c.eps
+                              << (target == compiler::Target::Nfp ? " nfp" : " kernel") << " a "
+                              << a << " r " << r << " probe " << std::bit_cast<uint64_t>(probe)
+                              << " (x*scale ~ " << probe * s << ")");
+                REQUIRE(got == static_cast<uint64_t>(want));
+                ++total;
+                splits += want == kSplit;
+                nosplits += want == kNoSplit;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  CHECK(total > 6000);
+  CHECK(splits > total / 5); // both classifications occur at the thresholds
+  CHECK(nosplits > total / 5);
 }
 
 TEST_CASE("anova: --strict-align objects load with and without BPF_F_STRICT_ALIGNMENT",

@@ -251,25 +251,55 @@ int emax_of(uint32_t scale) {
 
 // The instruction sequence Generator::lower_f64 emits, step by step in 64-bit (and 32-bit where
 // the program uses ALU32) machine arithmetic. Only meaningful for odd(scale) < 2048.
-std::optional<uint64_t> emulate_lower_f64(uint64_t raw, uint32_t scale) {
+// `nfp`: the --target nfp form, which multiplies the two 32-bit halves of the mantissa (the NFP
+// multiplies at most 32 x 32 bits) when odd > 1. `doubled`: stop before the rounding and return
+// Y = Z >> t (the front end's window B samples).
+std::optional<uint64_t> emulate_lower_f64(uint64_t raw, uint32_t scale, bool nfp = false,
+                                          bool doubled = false) {
   int j = 0;
   uint64_t odd = scale;
   while ((odd & 1) == 0) odd >>= 1, ++j;
   int b = 0;
   while ((uint64_t{1} << b) < odd) ++b;
   const uint32_t emax = static_cast<uint32_t>(1053 - j - b), tiny = static_cast<uint32_t>(1010 - j);
-  uint64_t m = (raw & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52); // MOV, AND, OR
-  uint64_t e = raw >> 52;                                               // MOV, SRL 52
-  if (static_cast<uint32_t>(e) > emax) return std::nullopt;             // JUGT_ri_32 -> invalid
-  if (!(static_cast<uint32_t>(e) > tiny)) m = 0;                        // JUGT_ri_32 / MOV 0
+  const bool split = nfp && odd != 1;
+  uint64_t m = 0;
+  if (split) {
+    // MOV_32 (m_lo); MOV, SRL 32, AND_32, OR_32 (m_hi, with the implicit bit)
+    m = static_cast<uint32_t>(raw);
+    const uint32_t hi = (static_cast<uint32_t>(raw >> 32) & 0xfffffu) | 0x100000u;
+    // MUL (64-bit) and MUL_32: operands below 2^32 and no bit of either product lost
+    REQUIRE(m * odd < uint64_t{1} << 43);
+    REQUIRE(uint64_t{hi} * odd <= 0xffffffffu);
+    m = m * odd + (static_cast<uint64_t>(hi * static_cast<uint32_t>(odd)) << 32); // SLL 32, ADD
+  } else {
+    m = (raw & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52); // MOV, AND, OR
+  }
+  uint64_t e = raw >> 52;                                   // MOV, SRL 52
+  if (static_cast<uint32_t>(e) > emax) return std::nullopt; // JUGT_ri_32 -> invalid
+  if (!(static_cast<uint32_t>(e) > tiny)) m = 0;            // JUGT_ri_32 / MOV 0
   e = static_cast<uint32_t>(-static_cast<uint32_t>(e) +
                             static_cast<uint32_t>(1074 - j)); // NEG_32, ADD_32
-  m *= odd;                                                   // MUL (64-bit, no wrap)
+  if (!split) m *= odd;                                       // MUL (64-bit, no wrap)
   if (m != 0) {
     REQUIRE(e < 64); // SRL_rr by t: the program only shifts a non-zero Z by less than 64
     m >>= e;
   }
+  if (doubled) return m;
   return (m + 1) >> 1; // ADD 1, SRL 1
+}
+
+// floor(2 * x * scale) of the exact product, for x >= 0 finite (x = M * 2^(E - 1075)).
+uint64_t exact_floor_double(double x, uint32_t scale) {
+  const uint64_t bits = std::bit_cast<uint64_t>(x);
+  const int e = static_cast<int>(bits >> 52);
+  const uint64_t mant = bits & ((uint64_t{1} << 52) - 1);
+  // 2 * x * scale = z * 2^(max(E, 1) - 1075)
+  const unsigned __int128 m = e ? mant | (uint64_t{1} << 52) : mant;
+  const unsigned __int128 z = m * scale * 2;
+  const int sh = 1075 - std::max(e, 1);
+  if (sh <= 0) return static_cast<uint64_t>(z << -sh);
+  return sh >= 128 ? 0 : static_cast<uint64_t>(z >> sh);
 }
 
 } // namespace
@@ -413,7 +443,19 @@ TEST_CASE("program_f64_fixed equals integerize where valid, and the program's in
     uint32_t odd = s;
     while ((odd & 1) == 0) odd >>= 1;
     if (odd < 2048) {
-      REQUIRE(emulate_lower_f64(std::bit_cast<uint64_t>(x), s) == p);
+      const uint64_t bits = std::bit_cast<uint64_t>(x);
+      REQUIRE(emulate_lower_f64(bits, s) == p);
+      REQUIRE(emulate_lower_f64(bits, s, true) == p); // --target nfp
+      for (bool nfp : {false, true}) {
+        // Window B's form: X = floor((Y + 1) / 2) with Y = floor(2 * x * scale) < 2^32.
+        const auto y = emulate_lower_f64(bits, s, nfp, true);
+        REQUIRE(y.has_value() == p.has_value());
+        if (y) {
+          REQUIRE((*y + 1) >> 1 == *p);
+          REQUIRE(*y <= 0xffffffffu);
+          REQUIRE(*y == exact_floor_double(x, s));
+        }
+      }
       ++emulated;
     }
     if (p) {
