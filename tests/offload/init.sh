@@ -455,8 +455,12 @@ if $IP link add xa type veth peer name xb 2>/dev/null && $IP link set xa up && $
   verify_tags "xdpml + xdp-filter, native mode"
   check "xdpml unload (native, only its own program)" $XDPML unload --dev xb
   verify_tags_gone() {
-    run $XDPML verify --tx xa --rx xb --obj $T/share.o --data /tests/prices.txt --timeout 1
-    if [ "$rc" -ne 0 ] && contains "$out" "4985 unprocessed"; then pass "$1"; else fail "$1 (exit $rc)"; fi
+    run $XDPML verify --tx xa --rx xb --obj $T/share.o --data /tests/prices.txt --rate 2000 --timeout 1
+    # Every frame that arrives is untagged (a frame the veth may drop under emulation is no
+    # evidence either way).
+    if [ "$rc" -ne 0 ] && contains "$out" " 0 ok," && contains "$out" "tags      0 split, 0 no split, 0 invalid"; then
+      pass "$1"
+    else fail "$1 (exit $rc)"; fi
     show "$out"
   }
   verify_tags_gone "frames arrive untagged through xdp-filter alone (native)"
